@@ -1,0 +1,144 @@
+"""Domain objects: frozen dataclasses passed between stages.
+
+SQLAlchemy rows never leave `monitor.store`; the repository converts them to these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    PAGE = "page"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers about a source between polls."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A link a source reader found: maybe an article, not yet fetched."""
+
+    url: str
+    title: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    status: int
+    content: bytes
+    content_type: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """Main text and metadata trafilatura found in one page."""
+
+    url: str
+    title: str
+    text: str
+    language: str
+    published: datetime | None
+    canonical_url: str | None
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    source: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    language: str
+    published: datetime | None
+    fetched_at: datetime
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    exact: str
+    minhash: tuple[int, ...]
+    bands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One hit of a term: the term as written in the rules, the sentence and offsets in it."""
+
+    term: str
+    sentence: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    topic: str
+    score: float
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def snippet(self) -> str:
+        return self.evidence[0].sentence if self.evidence else ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRef:
+    id: str
+    copies: int
+    is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """Everything a channel needs to send one alert."""
+
+    id: str
+    topic: str
+    created: datetime
+    article: Article
+    story_id: str
+    story_copies: int
+    matches: tuple[Evidence, ...]
+    other_outlets: tuple[str, ...] = field(default=())
+
+    @property
+    def snippet(self) -> str:
+        return self.matches[0].sentence if self.matches else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    alert_id: str
+    channel: str
+    attempts: int

@@ -1,0 +1,237 @@
+"""Load and validate config/monitor.toml once; the result is frozen and passed down.
+
+Every error names the file, the key (as a dotted path such as `sources[0].url`) and the
+reason. `${NAME}` and `${NAME:-default}` in strings are replaced from the environment.
+`MONITOR_DATABASE_URL` overrides `database.url`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: object) -> float:
+    """'90s', '10m', '1h', '2d' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as '30s', '10m' or '1h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        found = _DURATION.match(str(value))
+        if not found:
+            raise ValueError(f"{value!r} is not a duration such as '30s', '10m' or '1h'")
+        seconds = float(found.group(1)) * _UNITS[found.group(2)]
+    if seconds <= 0:
+        raise ValueError("must be positive")
+    return seconds
+
+
+Duration = Annotated[float, Field(gt=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Durations(_Model):
+    @model_validator(mode="before")
+    @classmethod
+    def _durations(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key, info in cls.model_fields.items():
+            if key in out and info.annotation in (float, float | None) and isinstance(out[key], str):
+                try:
+                    out[key] = parse_duration(out[key])
+                except ValueError as exc:
+                    raise ValueError(f"{key}: {exc}") from None
+        return out
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+class DatabaseSettings(_Model):
+    url: str = "sqlite:///data/monitor.db"
+
+
+class FetchSettings(_Durations):
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_bytes: int = Field(default=5_000_000, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    per_host: int = Field(default=2, ge=1)
+    retries: int = Field(default=2, ge=0)
+    backoff: float = 0.5
+    max_retry_after: float = 120.0
+    user_agent: str | None = None
+
+
+class ServiceSettings(_Durations):
+    interval: float = 600.0
+    deliver_interval: float = 30.0
+    extract_workers: int = Field(default=0, ge=0)  # 0: one per core
+    max_new_per_source: int = Field(default=100, ge=1)
+    delivery_attempts: int = Field(default=8, ge=1)
+    once_delivery_attempts: int = Field(default=3, ge=1)
+    retry_backoff: float = 30.0
+
+
+class SourceSettings(_Durations):
+    name: str = Field(min_length=1)
+    url: str
+    kind: Literal["feed", "sitemap", "page"] | None = None
+    interval: float | None = None
+    enabled: bool = True
+
+    _check_url = field_validator("url")(_http_url)
+
+
+class WebhookSettings(_Durations):
+    name: str = Field(min_length=1)
+    type: Literal["webhook"]
+    url: str
+    secret: str | None = None
+    timeout: float = 10.0
+    topics: tuple[str, ...] | None = None
+    enabled: bool = True
+
+    _check_url = field_validator("url")(_http_url)
+
+
+class EmailSettings(_Durations):
+    name: str = Field(min_length=1)
+    type: Literal["email"]
+    to: tuple[str, ...] = Field(min_length=1)
+    sender: str
+    smtp_host: str
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 20.0
+    topics: tuple[str, ...] | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> EmailSettings:
+        if self.starttls and self.ssl:
+            raise ValueError("starttls and ssl are exclusive: choose one")
+        return self
+
+
+ChannelSettings = Annotated[WebhookSettings | EmailSettings, Field(discriminator="type")]
+
+
+class Settings(_Model):
+    database: DatabaseSettings = DatabaseSettings()
+    service: ServiceSettings = ServiceSettings()
+    fetch: FetchSettings = FetchSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    channels: tuple[ChannelSettings, ...] = ()
+    topics_file: str = "topics.toml"
+    topics: tuple[dict[str, Any], ...] = ()
+    config_path: str = ""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for group in ("sources", "channels"):
+            seen: set[str] = set()
+            for index, item in enumerate(getattr(self, group)):
+                if item.name in seen:
+                    raise ValueError(f"{group}[{index}].name: duplicate name {item.name!r}")
+                seen.add(item.name)
+        return self
+
+    def topics_path(self) -> Path:
+        return Path(self.config_path).parent / self.topics_file
+
+
+def expand_env(value: Any, env: Mapping[str, str], key: str, file: str) -> Any:
+    """Replace ${NAME} / ${NAME:-default} in every string of a parsed TOML document."""
+    if isinstance(value, dict):
+        return {k: expand_env(v, env, f"{key}.{k}" if key else k, file) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, env, f"{key}[{i}]", file) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def replace(found: re.Match[str]) -> str:
+        name, default = found.group(1), found.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(file, key, f"environment variable {name} is not set")
+
+    return _ENV_REF.sub(replace, value)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "-", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+
+
+def error_key(loc: tuple[int | str, ...]) -> str:
+    """('sources', 0, 'url') -> 'sources[0].url' (pydantic's union tags are dropped)."""
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif part in ("webhook", "email") and key.endswith("]"):
+            continue
+        else:
+            key += f".{part}" if key else str(part)
+    return key or "-"
+
+
+def first_error(exc: ValidationError, file: str) -> ConfigError:
+    error = exc.errors()[0]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    key = error_key(tuple(error["loc"]))
+    # Our own validators prefix the message with the sub-key they checked ("interval: ...").
+    sub = re.match(r"^([A-Za-z_][\w\[\].]*): (.*)$", message)
+    if sub:
+        key = sub.group(1) if key == "-" else f"{key}.{sub.group(1)}"
+        message = sub.group(2)
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return ConfigError(file, key, message)
+
+
+def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, expand and validate the config file; raise ConfigError naming file, key, reason."""
+    env = os.environ if env is None else env
+    path = Path(path)
+    raw = expand_env(read_toml(path), env, "", str(path))
+    if env.get("MONITOR_DATABASE_URL"):
+        raw.setdefault("database", {})["url"] = env["MONITOR_DATABASE_URL"]
+    raw["config_path"] = str(path)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise first_error(exc, str(path)) from None

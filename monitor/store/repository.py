@@ -1,0 +1,406 @@
+"""Repository: short transactions that speak domain objects.
+
+`Store` holds the engine; `Transaction` is one unit of work, so the pipeline can write an
+article, its story, its matches and its alerts (the outbox) atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import uuid4
+
+import numpy as np
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.domain import (
+    AlertView,
+    Article,
+    Delivery,
+    Evidence,
+    Fingerprint,
+    Match,
+    SourceState,
+)
+from monitor.store.tables import (
+    AlertRow,
+    ArticleRow,
+    BandRow,
+    DeliveryRow,
+    MatchRow,
+    SourceRow,
+    StoryRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCandidate:
+    article_id: int
+    story_id: str
+    minhash: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    id: int
+    article: Article
+    story_id: str | None
+
+
+def _pack(values: Sequence[int]) -> bytes:
+    return np.asarray(values, dtype=np.uint32).tobytes()
+
+
+def _unpack(data: bytes) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.frombuffer(data, dtype=np.uint32))
+
+
+def _article(row: ArticleRow) -> Article:
+    return Article(
+        source=row.source,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title or "",
+        text=row.text or "",
+        language=row.language or "",
+        published=row.published,
+        fetched_at=row.fetched_at,
+        author=row.author,
+    )
+
+
+class Transaction:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find_exact(self, exact_hash: str) -> str | None:
+        query = select(ArticleRow.story_id).where(
+            ArticleRow.exact_hash == exact_hash, ArticleRow.story_id.is_not(None)
+        )
+        return self.session.scalars(query.limit(1)).first()
+
+    def candidates(self, bands: Iterable[str]) -> list[StoredCandidate]:
+        ids = select(BandRow.article_id).where(BandRow.band.in_(list(bands))).distinct()
+        rows = self.session.execute(
+            select(ArticleRow.id, ArticleRow.story_id, ArticleRow.minhash).where(ArticleRow.id.in_(ids))
+        )
+        return [
+            StoredCandidate(article_id=row[0], story_id=row[1], minhash=_unpack(row[2]))
+            for row in rows
+            if row[1] is not None and row[2] is not None
+        ]
+
+    def new_story(self, headline: str, now: datetime) -> str:
+        story_id = uuid4().hex
+        self.session.add(StoryRow(id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1))
+        return story_id
+
+    def join_story(self, story_id: str, now: datetime) -> int:
+        self.session.execute(
+            update(StoryRow)
+            .where(StoryRow.id == story_id)
+            .values(copies=StoryRow.copies + 1, last_seen=now)
+        )
+        return self.story_copies(story_id)
+
+    def story_copies(self, story_id: str) -> int:
+        return int(self.session.scalar(select(StoryRow.copies).where(StoryRow.id == story_id)) or 0)
+
+    def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str) -> int:
+        row = ArticleRow(
+            source=article.source,
+            url=article.url,
+            canonical_url=article.canonical_url,
+            status="ok",
+            title=article.title,
+            text=article.text,
+            language=article.language,
+            author=article.author,
+            published=article.published,
+            fetched_at=article.fetched_at,
+            exact_hash=fingerprint.exact,
+            minhash=_pack(fingerprint.minhash),
+            story_id=story_id,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.add_all(BandRow(band=band, article_id=row.id) for band in set(fingerprint.bands))
+        return row.id
+
+    def add_match(self, article_id: int, match: Match) -> int:
+        row = MatchRow(
+            article_id=article_id,
+            topic=match.topic,
+            score=match.score,
+            evidence=[
+                {"term": e.term, "sentence": e.sentence, "start": e.start, "end": e.end}
+                for e in match.evidence
+            ],
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def has_alert(self, story_id: str, topic: str) -> bool:
+        query = select(AlertRow.id).where(AlertRow.story_id == story_id, AlertRow.topic == topic)
+        return self.session.scalar(query) is not None
+
+    def add_alert(
+        self,
+        *,
+        story_id: str,
+        topic: str,
+        article_id: int,
+        match_id: int,
+        channels: Sequence[str],
+        now: datetime,
+    ) -> str | None:
+        """Write the alert and one pending delivery per channel; None if the story already has one."""
+        if self.has_alert(story_id, topic):
+            return None
+        alert_id = uuid4().hex
+        try:
+            with self.session.begin_nested():
+                self.session.add(
+                    AlertRow(
+                        id=alert_id,
+                        story_id=story_id,
+                        topic=topic,
+                        article_id=article_id,
+                        match_id=match_id,
+                        created_at=now,
+                    )
+                )
+                self.session.flush()
+        except IntegrityError:  # another instance alerted this story first
+            return None
+        self.session.add_all(
+            DeliveryRow(alert_id=alert_id, channel=name, status="pending", attempts=0, next_attempt_at=now)
+            for name in channels
+        )
+        return alert_id
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Transaction(session)
+
+    # -- sources -------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[tuple[str, str]]) -> None:
+        with Session(self.engine) as session, session.begin():
+            for name, url in sources:
+                row = session.get(SourceRow, name)
+                if row is None:
+                    session.add(SourceRow(name=name, url=url, error_count=0))
+                elif row.url != url:  # a new URL is a new resource: forget its validators
+                    row.url, row.etag, row.last_modified, row.kind = url, None, None, None
+
+    def source_state(self, name: str) -> SourceState:
+        with Session(self.engine) as session:
+            row = session.get(SourceRow, name)
+            if row is None:
+                return SourceState(name=name)
+            return SourceState(
+                name=name,
+                etag=row.etag,
+                last_modified=row.last_modified,
+                next_poll_at=row.next_poll_at,
+                last_error=row.last_error,
+            )
+
+    def due_sources(self, names: Iterable[str], now: datetime) -> list[str]:
+        wanted = list(names)
+        with Session(self.engine) as session:
+            rows = session.execute(select(SourceRow.name, SourceRow.next_poll_at).where(SourceRow.name.in_(wanted)))
+            due = {name for name, at in rows if at is None or at <= now}
+        return [name for name in wanted if name in due]
+
+    def record_poll(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        kind: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(SourceRow, name)
+            if row is None:
+                return
+            row.last_polled_at, row.next_poll_at = now, next_poll_at
+            if kind:
+                row.kind = kind
+            if error is None:
+                row.last_ok_at, row.last_error, row.error_count = now, None, 0
+                row.etag = etag if etag is not None else row.etag
+                row.last_modified = last_modified if last_modified is not None else row.last_modified
+            else:
+                row.last_error, row.last_error_at = error[:2000], now
+                row.error_count = (row.error_count or 0) + 1
+
+    def source_rows(self) -> list[dict[str, object]]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(SourceRow).order_by(SourceRow.name))
+            return [
+                {
+                    "name": r.name,
+                    "kind": r.kind,
+                    "last_ok_at": r.last_ok_at,
+                    "last_error": r.last_error,
+                    "error_count": r.error_count,
+                    "next_poll_at": r.next_poll_at,
+                }
+                for r in rows
+            ]
+
+    # -- articles ------------------------------------------------------------------------
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        wanted = list(set(urls))
+        found: set[str] = set()
+        with Session(self.engine) as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(session.scalars(select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(chunk))))
+        return found
+
+    def record_rejected(self, *, source: str, url: str, canonical_url: str, reason: str, now: datetime) -> None:
+        """Remember a page that gave no article, so it is not fetched again every poll."""
+        with Session(self.engine) as session, session.begin():
+            if session.scalar(select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url)):
+                return
+            session.add(
+                ArticleRow(
+                    source=source, url=url, canonical_url=canonical_url, status="rejected",
+                    reason=reason[:2000], fetched_at=now,
+                )
+            )
+
+    def article_status(self, canonical_url: str) -> tuple[str, str | None] | None:
+        with Session(self.engine) as session:
+            row = session.execute(
+                select(ArticleRow.status, ArticleRow.reason).where(ArticleRow.canonical_url == canonical_url)
+            ).first()
+            return None if row is None else (row[0], row[1])
+
+    def articles_since(self, since: datetime) -> list[StoredArticle]:
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(ArticleRow)
+                .where(ArticleRow.status == "ok", ArticleRow.fetched_at >= since)
+                .order_by(ArticleRow.id)
+            )
+            return [StoredArticle(id=r.id, article=_article(r), story_id=r.story_id) for r in rows]
+
+    def alerted_topics(self, story_ids: Iterable[str]) -> set[tuple[str, str]]:
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(AlertRow.story_id, AlertRow.topic).where(AlertRow.story_id.in_(list(set(story_ids))))
+            )
+            return {(row[0], row[1]) for row in rows}
+
+    # -- deliveries ----------------------------------------------------------------------
+
+    def due_deliveries(self, now: datetime, channels: Iterable[str], limit: int = 100) -> list[Delivery]:
+        with Session(self.engine) as session, session.begin():
+            query = (
+                select(DeliveryRow)
+                .where(
+                    DeliveryRow.status == "pending",
+                    DeliveryRow.next_attempt_at <= now,
+                    DeliveryRow.channel.in_(list(channels)),
+                )
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            return [
+                Delivery(id=r.id, alert_id=r.alert_id, channel=r.channel, attempts=r.attempts)
+                for r in session.scalars(query)
+            ]
+
+    def alert_view(self, alert_id: str) -> AlertView:
+        with Session(self.engine) as session:
+            alert = session.get_one(AlertRow, alert_id)
+            article = session.get_one(ArticleRow, alert.article_id)
+            match = session.get_one(MatchRow, alert.match_id)
+            story = session.get_one(StoryRow, alert.story_id)
+            outlets = session.scalars(
+                select(ArticleRow.source)
+                .where(ArticleRow.story_id == alert.story_id, ArticleRow.source != article.source)
+                .distinct()
+            )
+            return AlertView(
+                id=alert.id,
+                topic=alert.topic,
+                created=alert.created_at,
+                article=_article(article),
+                story_id=story.id,
+                story_copies=story.copies,
+                matches=tuple(
+                    Evidence(term=e["term"], sentence=e["sentence"], start=e["start"], end=e["end"])
+                    for e in match.evidence
+                ),
+                other_outlets=tuple(sorted(outlets)),
+            )
+
+    def finish_delivery(
+        self, delivery_id: int, *, now: datetime, error: str | None, retry_at: datetime | None
+    ) -> None:
+        """Record one attempt: sent, pending again at `retry_at`, or failed for good."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get_one(DeliveryRow, delivery_id)
+            row.attempts += 1
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+            else:
+                row.last_error = error[:2000]
+                if retry_at is None:
+                    row.status = "failed"
+                else:
+                    row.next_attempt_at = retry_at
+
+    def delivery_rows(self) -> list[dict[str, object]]:
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(DeliveryRow, AlertRow.topic, AlertRow.story_id)
+                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                .order_by(DeliveryRow.id)
+            )
+            return [
+                {
+                    "alert_id": d.alert_id,
+                    "channel": d.channel,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                    "topic": topic,
+                    "story_id": story_id,
+                }
+                for d, topic, story_id in rows
+            ]
+
+    def count(self, table: str) -> int:
+        model = {"articles": ArticleRow, "stories": StoryRow, "alerts": AlertRow, "matches": MatchRow}[table]
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)

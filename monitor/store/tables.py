@@ -1,0 +1,135 @@
+"""Typed SQLAlchemy 2.0 models. The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite has no time zones, PostgreSQL does."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime | None]
+    last_polled_at: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoryRow(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    headline: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    copies: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # ok | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    exact_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True)
+
+
+class BandRow(Base):
+    __tablename__ = "bands"
+
+    band: Mapped[str] = mapped_column(String(40), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+
+
+class MatchRow(Base):
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("story_id", "topic", name="uq_alerts_story_topic"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id"))
+    topic: Mapped[str] = mapped_column(String(200))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"))
+    created_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel", name="uq_deliveries_alert_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
+    channel: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
