@@ -1,0 +1,77 @@
+"""trafilatura adapter: page HTML -> Extracted | Rejected, run in a process pool.
+
+Extraction is CPU-bound (lxml tree work), so it runs off the event loop in worker
+processes sized to the cores; the event loop only awaits the futures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+
+import trafilatura
+
+from monitor.domain import Extracted, Rejected
+from monitor.language import detect_language, normalise_code
+
+MIN_TEXT_CHARS = 80
+_HTML_LANG = re.compile(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z_-]+)", re.IGNORECASE)
+
+
+def _published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def extract_page(html: bytes, url: str) -> Extracted | Rejected:
+    """Pure function of the page; safe to run in another process."""
+    try:
+        document = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=False
+        )
+    except Exception as exc:  # trafilatura raises a variety of parser errors on broken input
+        return Rejected(url=url, reason=f"extraction failed: {type(exc).__name__}: {exc}")
+    if document is None or len((document.text or "").strip()) < MIN_TEXT_CHARS:
+        return Rejected(url=url, reason="no main text found")
+    text = document.text.strip()
+    title = (document.title or "").strip()
+    declared = _HTML_LANG.search(html[:4096])
+    language = normalise_code(declared.group(1).decode() if declared else None) or detect_language(
+        f"{title}\n{text}"
+    )
+    return Extracted(
+        url=url,
+        title=title,
+        text=text,
+        language=language,
+        published=_published(document.date),
+        canonical_url=document.url if document.url and document.url.startswith("http") else None,
+        author=document.author,
+    )
+
+
+class Extractor:
+    """Owns the worker processes; `close()` waits for them to finish."""
+
+    def __init__(self, workers: int = 0) -> None:
+        # forkserver: workers do not inherit the event loop, sockets or database handles.
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("forkserver"),
+        )
+
+    async def extract(self, html: bytes, url: str) -> Extracted | Rejected:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, extract_page, html, url)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

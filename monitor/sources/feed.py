@@ -1,0 +1,37 @@
+"""RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom feeds, read by feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from monitor.domain import Candidate
+from monitor.errors import SourceError
+
+
+def _when(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed: time.struct_time | None = entry.get(key)
+        if parsed:
+            return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    return None
+
+
+def read_feed(content: bytes, base_url: str) -> list[Candidate]:
+    parsed = feedparser.parse(content, response_headers={"content-location": base_url})
+    if parsed.get("bozo") and not parsed.entries:
+        reason = parsed.get("bozo_exception")
+        raise SourceError(f"not a readable feed: {reason}")
+    if not parsed.get("version") and not parsed.entries:
+        raise SourceError("not a readable feed: no RSS or Atom root element")
+    found = []
+    for entry in parsed.entries:
+        link = entry.get("link") or entry.get("id")
+        if not link or not str(link).startswith(("http://", "https://")):
+            continue
+        found.append(Candidate(url=str(link), title=entry.get("title"), published=_when(entry)))
+    return found

@@ -1,0 +1,222 @@
+"""The rule model and its TOML form; validation names the file, the topic and the key.
+
+    [lists.dprk]                      # shared by every topic (a topic may add its own)
+    en = ["north korea*", "dprk", "pyongyang"]
+    ru = ["кндр", "северн* коре*"]
+
+    [[topics]]
+    name = "treaty-ratification"
+    threshold = 1.0                   # sum of the weights of the rules that hold
+
+    [[topics.rules]]
+    all = ["ratify", "treaty"]        # every list (or nested group) must hit
+    any = ["dprk", "russia"]          # at least one of these, when given
+    not = ["future"]                  # none of these in the same window
+    within = "sentence"               # "sentence" | "document" | N (words)
+    fields = ["title", "body"]        # title | lead | body
+    weight = 1.0
+
+A group is a table with the keys all/any/not/within, named under `[topics.groups.NAME]` or
+written inline (`all = [{ all = ["dprk", "troops"], within = 3 }, "war"]`); a group name is
+used like a list name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.topics.terms import LANGUAGES, Term, parse_term
+
+SENTENCE = -1
+DOCUMENT = -2
+FIELDS = ("title", "lead", "body")
+_GROUP_KEYS = {"all", "any", "not", "within"}
+_RULE_KEYS = _GROUP_KEYS | {"name", "fields", "weight"}
+_TOPIC_KEYS = {"name", "description", "threshold", "lists", "groups", "rules"}
+
+
+@dataclass(frozen=True, slots=True)
+class ListRef:
+    key: str  # "name" for shared lists, "topic/name" for a topic's own
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    all: tuple[Node, ...]
+    any: tuple[Node, ...]
+    not_: tuple[Node, ...]
+    within: int  # SENTENCE, DOCUMENT or a number of words
+
+
+Node = ListRef | Group
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    group: Group
+    fields: frozenset[str]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    description: str
+    threshold: float
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    topics: tuple[Topic, ...]
+    lists: Mapping[str, tuple[Term, ...]]
+
+
+class _Parser:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lists: dict[str, tuple[Term, ...]] = {}
+
+    def fail(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(self.file, key, reason)
+
+    def term_list(self, raw: Any, key: str) -> tuple[Term, ...]:
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a list is a table of language = [terms]")
+        terms: list[Term] = []
+        for language, words in raw.items():
+            if language not in LANGUAGES:
+                raise self.fail(f"{key}.{language}", f"unknown language; use one of {', '.join(LANGUAGES)}")
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise self.fail(f"{key}.{language}", "must be an array of strings")
+            for index, word in enumerate(words):
+                try:
+                    terms.append(parse_term(word, language))
+                except ValueError as exc:
+                    raise self.fail(f"{key}.{language}[{index}]", str(exc)) from None
+        if not terms:
+            raise self.fail(key, "the list has no terms")
+        return tuple(terms)
+
+    def within(self, raw: Any, key: str) -> int:
+        if raw in (None, "sentence"):
+            return SENTENCE
+        if raw == "document":
+            return DOCUMENT
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= 1000:
+            return raw
+        raise self.fail(key, "must be 'sentence', 'document' or a number of words from 1 to 1000")
+
+    def nodes(self, raw: Any, key: str, scope: Mapping[str, str | Group]) -> tuple[Node, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise self.fail(key, "must be an array of list names or groups")
+        found: list[Node] = []
+        for index, item in enumerate(raw):
+            if isinstance(item, str):
+                if item not in scope:
+                    raise self.fail(f"{key}[{index}]", f"unknown list or group {item!r}")
+                target = scope[item]
+                found.append(ListRef(target) if isinstance(target, str) else target)
+            elif isinstance(item, dict):
+                found.append(self.group(item, f"{key}[{index}]", scope, _GROUP_KEYS))
+            else:
+                raise self.fail(f"{key}[{index}]", "must be a list name or a group table")
+        return tuple(found)
+
+    def group(self, raw: dict[str, Any], key: str, scope: Mapping[str, str | Group], allowed: set[str]) -> Group:
+        for name in raw:
+            if name not in allowed:
+                raise self.fail(f"{key}.{name}", "unknown key")
+        group = Group(
+            all=self.nodes(raw.get("all"), f"{key}.all", scope),
+            any=self.nodes(raw.get("any"), f"{key}.any", scope),
+            not_=self.nodes(raw.get("not"), f"{key}.not", scope),
+            within=self.within(raw.get("within"), f"{key}.within"),
+        )
+        if not group.all and not group.any:
+            raise self.fail(key, "a rule needs 'all' or 'any'")
+        return group
+
+    def rule(self, raw: Any, key: str, scope: Mapping[str, str | Group]) -> Rule:
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a rule is a table")
+        fields = raw.get("fields", list(FIELDS))
+        if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
+            raise self.fail(f"{key}.fields", f"must be a non-empty array of {', '.join(FIELDS)}")
+        weight = raw.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise self.fail(f"{key}.weight", "must be a number")
+        return Rule(
+            name=str(raw.get("name", key)),
+            group=self.group(raw, key, scope, _RULE_KEYS),
+            fields=frozenset(fields),
+            weight=float(weight),
+        )
+
+    def topic(self, raw: Any, key: str, shared: Mapping[str, str]) -> Topic:
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a topic is a table")
+        for name in raw:
+            if name not in _TOPIC_KEYS:
+                raise self.fail(f"{key}.{name}", "unknown key")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise self.fail(f"{key}.name", "every topic needs a name")
+        scope: dict[str, str | Group] = dict(shared)
+        own = raw.get("lists", {})
+        if not isinstance(own, dict):
+            raise self.fail(f"{key}.lists", "must be a table of named lists")
+        for list_name, terms in own.items():
+            self.lists[f"{name}/{list_name}"] = self.term_list(terms, f"{key}.lists.{list_name}")
+            scope[list_name] = f"{name}/{list_name}"
+        groups = raw.get("groups", {})
+        if not isinstance(groups, dict):
+            raise self.fail(f"{key}.groups", "must be a table of named groups")
+        for group_name, body in groups.items():
+            if not isinstance(body, dict):
+                raise self.fail(f"{key}.groups.{group_name}", "a group is a table")
+            if group_name in scope:
+                raise self.fail(f"{key}.groups.{group_name}", "a list or group of that name already exists")
+            # Groups may use lists and the groups defined above them.
+            scope[group_name] = self.group(body, f"{key}.groups.{group_name}", scope, _GROUP_KEYS)
+        rules = raw.get("rules")
+        if not isinstance(rules, list) or not rules:
+            raise self.fail(f"{key}.rules", f"topic {name!r} is empty: it needs at least one rule")
+        threshold = raw.get("threshold", 1.0)
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+            raise self.fail(f"{key}.threshold", "must be a positive number")
+        return Topic(
+            name=name,
+            description=str(raw.get("description", "")),
+            threshold=float(threshold),
+            rules=tuple(self.rule(r, f"{key}.rules[{i}]", scope) for i, r in enumerate(rules)),
+        )
+
+
+def parse_rulebook(document: Mapping[str, Any], file: str) -> RuleBook:
+    """Validate a parsed topics document ({lists, topics}) into a RuleBook."""
+    parser = _Parser(file)
+    for name in document:
+        if name not in ("lists", "topics"):
+            raise parser.fail(name, "unknown key")
+    shared_raw = document.get("lists", {})
+    if not isinstance(shared_raw, dict):
+        raise parser.fail("lists", "must be a table of named lists")
+    for name, terms in shared_raw.items():
+        parser.lists[name] = parser.term_list(terms, f"lists.{name}")
+    shared = {name: name for name in shared_raw}
+    raw_topics = document.get("topics", [])
+    if not isinstance(raw_topics, list) or not raw_topics:
+        raise parser.fail("topics", "no topics defined")
+    topics = tuple(parser.topic(t, f"topics[{i}]", shared) for i, t in enumerate(raw_topics))
+    names = [t.name for t in topics]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise parser.fail(f"topics[{index}].name", f"duplicate topic {name!r}")
+    return RuleBook(topics=topics, lists=dict(parser.lists))
