@@ -56,7 +56,9 @@ def fingerprint(text: str) -> Fingerprint:
     sketch = MinHash(num_perm=NUM_PERM, seed=_SEED)
     sketch.update_batch(list(shingles(tokens)))
     values = tuple(int(v) for v in sketch.hashvalues)
-    return Fingerprint(exact=hashlib.sha256(" ".join(tokens).encode()).hexdigest(), minhash=values, bands=band_keys(values))
+    return Fingerprint(
+        exact=hashlib.sha256(" ".join(tokens).encode()).hexdigest(), minhash=values, bands=band_keys(values)
+    )
 
 
 def band_keys(values: Sequence[int]) -> tuple[str, ...]:

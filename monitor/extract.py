@@ -12,6 +12,7 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import trafilatura
 
@@ -35,27 +36,26 @@ def _published(value: str | None) -> datetime | None:
 def extract_page(html: bytes, url: str) -> Extracted | Rejected:
     """Pure function of the page; safe to run in another process."""
     try:
-        document = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=False
+        document: dict[str, Any] | None = trafilatura.bare_extraction(  # type: ignore[assignment]
+            html, url=url, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
         )
     except Exception as exc:  # trafilatura raises a variety of parser errors on broken input
         return Rejected(url=url, reason=f"extraction failed: {type(exc).__name__}: {exc}")
-    if document is None or len((document.text or "").strip()) < MIN_TEXT_CHARS:
+    text = str((document or {}).get("text") or "").strip()
+    if document is None or len(text) < MIN_TEXT_CHARS:
         return Rejected(url=url, reason="no main text found")
-    text = document.text.strip()
-    title = (document.title or "").strip()
+    title = str(document.get("title") or "").strip()
+    canonical = document.get("url")
     declared = _HTML_LANG.search(html[:4096])
-    language = normalise_code(declared.group(1).decode() if declared else None) or detect_language(
-        f"{title}\n{text}"
-    )
+    language = normalise_code(declared.group(1).decode() if declared else None) or detect_language(f"{title}\n{text}")
     return Extracted(
         url=url,
         title=title,
         text=text,
         language=language,
-        published=_published(document.date),
-        canonical_url=document.url if document.url and document.url.startswith("http") else None,
-        author=document.author,
+        published=_published(document.get("date")),
+        canonical_url=canonical if isinstance(canonical, str) and canonical.startswith("http") else None,
+        author=document.get("author"),
     )
 
 

@@ -101,7 +101,9 @@ class Fetcher:
             return error.retry_after
         return float(self._options.backoff * 2 ** (state.attempt_number - 1))
 
-    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched | NotModified:
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetched | NotModified:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag

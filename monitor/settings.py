@@ -116,6 +116,11 @@ class WebhookSettings(_Durations):
 
     _check_url = field_validator("url")(_http_url)
 
+    @field_validator("secret")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
 
 class EmailSettings(_Durations):
     name: str = Field(min_length=1)
@@ -149,7 +154,8 @@ class Settings(_Model):
     sources: tuple[SourceSettings, ...] = ()
     channels: tuple[ChannelSettings, ...] = ()
     topics_file: str = "topics.toml"
-    topics: tuple[dict[str, Any], ...] = ()
+    topics: tuple[dict[str, Any], ...] = ()  # optional: topics inline instead of topics_file
+    lists: dict[str, Any] = Field(default_factory=dict)
     config_path: str = ""
 
     @model_validator(mode="after")

@@ -60,7 +60,7 @@ def read_page(content: bytes, base_url: str) -> list[Candidate]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or _site(parts.netloc) != site:
             continue
-        if url.rstrip("/") == base_url.split("#")[0].rstrip("/") or not is_article_path(parts.path):
+        if url.rstrip("/") == base_url.split("#", maxsplit=1)[0].rstrip("/") or not is_article_path(parts.path):
             continue
         title = " ".join(anchor.text_content().split()) or None
         seen.setdefault(url, Candidate(url=url, title=title))

@@ -63,6 +63,7 @@ def open_store(url: str) -> Store:
         upgrade(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        cause = getattr(exc, "orig", None) or exc
+        reason = (str(cause).strip().splitlines() or [type(exc).__name__])[0]
         raise StoreError(f"database {engine.url.render_as_string()}: {reason}") from None
     return Store(engine)

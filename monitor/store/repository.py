@@ -49,6 +49,7 @@ class StoredArticle:
     id: int
     article: Article
     story_id: str | None
+    topics: frozenset[str]
 
 
 def _pack(values: Sequence[int]) -> bytes:
@@ -78,9 +79,7 @@ class Transaction:
         self.session = session
 
     def find_exact(self, exact_hash: str) -> str | None:
-        query = select(ArticleRow.story_id).where(
-            ArticleRow.exact_hash == exact_hash, ArticleRow.story_id.is_not(None)
-        )
+        query = select(ArticleRow.story_id).where(ArticleRow.exact_hash == exact_hash, ArticleRow.story_id.is_not(None))
         return self.session.scalars(query.limit(1)).first()
 
     def candidates(self, bands: Iterable[str]) -> list[StoredCandidate]:
@@ -101,14 +100,16 @@ class Transaction:
 
     def join_story(self, story_id: str, now: datetime) -> int:
         self.session.execute(
-            update(StoryRow)
-            .where(StoryRow.id == story_id)
-            .values(copies=StoryRow.copies + 1, last_seen=now)
+            update(StoryRow).where(StoryRow.id == story_id).values(copies=StoryRow.copies + 1, last_seen=now)
         )
         return self.story_copies(story_id)
 
     def story_copies(self, story_id: str) -> int:
         return int(self.session.scalar(select(StoryRow.copies).where(StoryRow.id == story_id)) or 0)
+
+    def is_stored(self, canonical_url: str) -> bool:
+        query = select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url)
+        return self.session.scalar(query) is not None
 
     def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str) -> int:
         row = ArticleRow(
@@ -136,10 +137,7 @@ class Transaction:
             article_id=article_id,
             topic=match.topic,
             score=match.score,
-            evidence=[
-                {"term": e.term, "sentence": e.sentence, "start": e.start, "end": e.end}
-                for e in match.evidence
-            ],
+            evidence=[{"term": e.term, "sentence": e.sentence, "start": e.start, "end": e.end} for e in match.evidence],
         )
         self.session.add(row)
         self.session.flush()
@@ -281,7 +279,9 @@ class Store:
         with Session(self.engine) as session:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                found.update(session.scalars(select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(chunk))))
+                found.update(
+                    session.scalars(select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(chunk)))
+                )
         return found
 
     def record_rejected(self, *, source: str, url: str, canonical_url: str, reason: str, now: datetime) -> None:
@@ -291,8 +291,12 @@ class Store:
                 return
             session.add(
                 ArticleRow(
-                    source=source, url=url, canonical_url=canonical_url, status="rejected",
-                    reason=reason[:2000], fetched_at=now,
+                    source=source,
+                    url=url,
+                    canonical_url=canonical_url,
+                    status="rejected",
+                    reason=reason[:2000],
+                    fetched_at=now,
                 )
             )
 
@@ -310,7 +314,19 @@ class Store:
                 .where(ArticleRow.status == "ok", ArticleRow.fetched_at >= since)
                 .order_by(ArticleRow.id)
             )
-            return [StoredArticle(id=r.id, article=_article(r), story_id=r.story_id) for r in rows]
+            articles = list(rows)
+            topics: dict[int, set[str]] = {}
+            ids = [r.id for r in articles]
+            for start in range(0, len(ids), 500):
+                found = session.execute(
+                    select(MatchRow.article_id, MatchRow.topic).where(MatchRow.article_id.in_(ids[start : start + 500]))
+                )
+                for article_id, topic in found:
+                    topics.setdefault(article_id, set()).add(topic)
+            return [
+                StoredArticle(id=r.id, article=_article(r), story_id=r.story_id, topics=frozenset(topics.get(r.id, ())))
+                for r in articles
+            ]
 
     def alerted_topics(self, story_ids: Iterable[str]) -> set[tuple[str, str]]:
         with Session(self.engine) as session:
@@ -364,9 +380,7 @@ class Store:
                 other_outlets=tuple(sorted(outlets)),
             )
 
-    def finish_delivery(
-        self, delivery_id: int, *, now: datetime, error: str | None, retry_at: datetime | None
-    ) -> None:
+    def finish_delivery(self, delivery_id: int, *, now: datetime, error: str | None, retry_at: datetime | None) -> None:
         """Record one attempt: sent, pending again at `retry_at`, or failed for good."""
         with Session(self.engine) as session, session.begin():
             row = session.get_one(DeliveryRow, delivery_id)

@@ -149,9 +149,7 @@ class TopicMatcher:
 
     def matches(self, title: str, text: str) -> list[Match]:
         return [
-            Match(topic=r.topic, score=r.score, evidence=r.evidence)
-            for r in self.evaluate(title, text)
-            if r.is_match
+            Match(topic=r.topic, score=r.score, evidence=r.evidence) for r in self.evaluate(title, text) if r.is_match
         ]
 
 
@@ -178,7 +176,8 @@ def _confirm(scan: str, position: int, term: Term) -> int | None:
 
 
 def _evaluate_topic(topic: Topic, doc: Prepared, hits: dict[str, list[Hit]]) -> TopicResult:
-    score, names, evidence = 0.0, [], {}
+    score, names = 0.0, []
+    evidence: dict[tuple[str, str, int], Evidence] = {}
     for rule in topic.rules:
         spans = _Evaluator(doc, hits, rule).group(rule.group)
         if not spans:

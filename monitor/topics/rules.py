@@ -159,6 +159,24 @@ class _Parser:
             weight=float(weight),
         )
 
+    def own_lists(self, own: Any, key: str, topic: str, scope: dict[str, str | Group]) -> None:
+        if not isinstance(own, dict):
+            raise self.fail(f"{key}.lists", "must be a table of named lists")
+        for list_name, terms in own.items():
+            self.lists[f"{topic}/{list_name}"] = self.term_list(terms, f"{key}.lists.{list_name}")
+            scope[list_name] = f"{topic}/{list_name}"
+
+    def named_groups(self, groups: Any, key: str, scope: dict[str, str | Group]) -> None:
+        if not isinstance(groups, dict):
+            raise self.fail(f"{key}.groups", "must be a table of named groups")
+        for group_name, body in groups.items():
+            if not isinstance(body, dict):
+                raise self.fail(f"{key}.groups.{group_name}", "a group is a table")
+            if group_name in scope:
+                raise self.fail(f"{key}.groups.{group_name}", "a list or group of that name already exists")
+            # Groups may use lists and the groups defined above them.
+            scope[group_name] = self.group(body, f"{key}.groups.{group_name}", scope, _GROUP_KEYS)
+
     def topic(self, raw: Any, key: str, shared: Mapping[str, str]) -> Topic:
         if not isinstance(raw, dict):
             raise self.fail(key, "a topic is a table")
@@ -169,22 +187,8 @@ class _Parser:
         if not isinstance(name, str) or not name.strip():
             raise self.fail(f"{key}.name", "every topic needs a name")
         scope: dict[str, str | Group] = dict(shared)
-        own = raw.get("lists", {})
-        if not isinstance(own, dict):
-            raise self.fail(f"{key}.lists", "must be a table of named lists")
-        for list_name, terms in own.items():
-            self.lists[f"{name}/{list_name}"] = self.term_list(terms, f"{key}.lists.{list_name}")
-            scope[list_name] = f"{name}/{list_name}"
-        groups = raw.get("groups", {})
-        if not isinstance(groups, dict):
-            raise self.fail(f"{key}.groups", "must be a table of named groups")
-        for group_name, body in groups.items():
-            if not isinstance(body, dict):
-                raise self.fail(f"{key}.groups.{group_name}", "a group is a table")
-            if group_name in scope:
-                raise self.fail(f"{key}.groups.{group_name}", "a list or group of that name already exists")
-            # Groups may use lists and the groups defined above them.
-            scope[group_name] = self.group(body, f"{key}.groups.{group_name}", scope, _GROUP_KEYS)
+        self.own_lists(raw.get("lists", {}), key, name, scope)
+        self.named_groups(raw.get("groups", {}), key, scope)
         rules = raw.get("rules")
         if not isinstance(rules, list) or not rules:
             raise self.fail(f"{key}.rules", f"topic {name!r} is empty: it needs at least one rule")

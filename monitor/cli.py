@@ -1,0 +1,140 @@
+"""The `monitor` command. Exit codes: 0 ok, 1 a wrong eval case, 2 config error, 3 database error."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from monitor import logs
+from monitor.errors import ConfigError, StoreError
+from monitor.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIG = "config/monitor.toml"
+
+
+def config_option(func: F) -> F:
+    """--config on every command (and on the group); the innermost one given wins."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value:
+            ctx.ensure_object(dict)["config"] = value
+        return value
+
+    return click.option(
+        "--config",
+        "config_path",
+        default=None,
+        expose_value=False,
+        callback=remember,
+        is_eager=True,
+        help=f"config file (default: $MONITOR_CONFIG or {DEFAULT_CONFIG})",
+    )(func)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    root = ctx.find_root().ensure_object(dict)
+    path = ctx.ensure_object(dict).get("config") or root.get("config")
+    return load_settings(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def handle_errors(func: F) -> F:
+    """Configuration and database errors end the command with a one-line reason."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"config error: {exc}", err=True)
+            sys.exit(2)
+        except StoreError as exc:
+            click.echo(f"database error: {exc}", err=True)
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@config_option
+@click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str) -> None:
+    """Watch news outlets and alert on topics."""
+    ctx.ensure_object(dict)
+    logs.configure(log_level)
+
+
+@cli.command()
+@config_option
+@click.option("--once", is_flag=True, help="one cycle: poll every source once, deliver, exit")
+@click.pass_context
+@handle_errors
+def run(ctx: click.Context, once: bool) -> None:
+    """Run the service until SIGTERM/SIGINT (or one cycle with --once)."""
+    from monitor.service import run as run_service
+
+    asyncio.run(run_service(settings_from(ctx), once=once))
+
+
+@cli.group()
+def topics() -> None:
+    """Check, try and evaluate the topic rules."""
+
+
+@topics.command("check")
+@config_option
+@click.pass_context
+@handle_errors
+def topics_check(ctx: click.Context) -> None:
+    """Validate the rules and summarise them."""
+    from monitor.topics.commands import check
+
+    check(settings_from(ctx))
+
+
+@topics.command("test")
+@config_option
+@click.argument("target")
+@click.pass_context
+@handle_errors
+def topics_test(ctx: click.Context, target: str) -> None:
+    """Score one article: an .html page, a .txt file (first line = title), or a URL."""
+    from monitor.topics.commands import test
+
+    test(settings_from(ctx), target)
+
+
+@topics.command("eval")
+@config_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+@handle_errors
+def topics_eval(ctx: click.Context, path: str) -> None:
+    """Precision/recall per topic on a labelled JSONL file; exit 1 on a wrong case."""
+    from monitor.topics.commands import evaluate
+
+    if not evaluate(settings_from(ctx), path):
+        sys.exit(1)
+
+
+@topics.command("backtest")
+@config_option
+@click.option("--since", default="30d", show_default=True, help="how far back: 12h, 30d, ...")
+@click.pass_context
+@handle_errors
+def topics_backtest(ctx: click.Context, since: str) -> None:
+    """Re-run the current rules over stored articles and list what would change (sends nothing)."""
+    from monitor.topics.commands import backtest
+
+    backtest(settings_from(ctx), since)
+
+
+def main() -> None:
+    cli(prog_name="monitor")

@@ -1,0 +1,232 @@
+"""The stages in order: source -> fetch -> extract -> dedupe -> match -> alerts (outbox).
+
+`poll_source` reads one source's listing; `process_link` takes one new link through
+every stage. Everything else lives in the stage modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from monitor.alerts import Channel
+from monitor.dedupe import best_copy, canonical_url, fingerprint
+from monitor.domain import Article, Candidate, Extracted, Fetched, Match, NotModified, Rejected, SourceKind
+from monitor.errors import FetchError, SourceError
+from monitor.fetch import Fetcher, TransientFetchError
+from monitor.settings import SourceSettings
+from monitor.sources import Listing, read_listing
+from monitor.store import Store
+from monitor.topics import TopicMatcher
+
+log = logging.getLogger("monitor.pipeline")
+
+
+class Extracts(Protocol):
+    async def extract(self, html: bytes, url: str) -> Extracted | Rejected: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    store: Store
+    fetcher: Fetcher
+    extractor: Extracts
+    matcher: TopicMatcher
+    channels: Mapping[str, Channel]
+    clock: Callable[[], datetime]
+    interval: float = 600.0
+    max_new: int = 100
+    child_sitemaps: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    source: str
+    new: int = 0
+    stored: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
+    """Read the source's listing and process every link not seen before; never raises."""
+    store, now = stages.store, stages.clock()
+    state = store.source_state(source.name)
+    interval = source.interval or stages.interval
+    try:
+        answer = await stages.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+        listing = None if isinstance(answer, NotModified) else await _listing(answer, source, stages)
+    except (FetchError, SourceError) as exc:
+        delay = max(interval, exc.retry_after or 0) if isinstance(exc, FetchError) else interval
+        store.record_poll(source.name, now=now, next_poll_at=now + timedelta(seconds=delay), error=str(exc))
+        log.warning(
+            "source failed",
+            extra={"stage": "source", "action": "error", "source": source.name, "error": str(exc)},
+        )
+        return PollReport(source.name, error=str(exc))
+    next_poll = now + timedelta(seconds=interval)
+    if listing is None:
+        store.record_poll(source.name, now=now, next_poll_at=next_poll)
+        log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
+        return PollReport(source.name)
+    links = _new_links(listing, store, stages.max_new)
+    outcomes = await asyncio.gather(*(process_link(source.name, link, stages) for link in links))
+    assert isinstance(answer, Fetched)
+    store.record_poll(
+        source.name,
+        now=now,
+        next_poll_at=next_poll,
+        kind=listing.kind.value,
+        etag=answer.etag,
+        last_modified=answer.last_modified,
+    )
+    stored = sum(1 for alerts in outcomes if alerts is not None)
+    report = PollReport(source.name, new=len(links), stored=stored, alerts=sum(a or 0 for a in outcomes))
+    log.info(
+        "polled",
+        extra={
+            "stage": "source",
+            "action": "polled",
+            "source": source.name,
+            "kind": listing.kind.value,
+            "links": len(listing.articles),
+            "new": report.new,
+            "stored": stored,
+            "alerts": report.alerts,
+        },
+    )
+    return report
+
+
+async def process_link(source: str, link: Candidate, stages: Stages) -> int | None:
+    """fetch -> extract -> dedupe -> match -> outbox. Returns alerts written, None if not stored."""
+    url = canonical_url(link.url)
+    try:
+        page = await stages.fetcher.get(link.url)
+    except FetchError as exc:
+        if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
+            stages.store.record_rejected(
+                source=source, url=link.url, canonical_url=url, reason=str(exc), now=stages.clock()
+            )
+        log.warning(
+            "article fetch failed",
+            extra={
+                "stage": "fetch",
+                "action": "error",
+                "source": source,
+                "url": link.url,
+                "error": exc.reason,
+            },
+        )
+        return None
+    assert isinstance(page, Fetched)  # no validators were sent, so no 304
+    extracted = await stages.extractor.extract(page.content, page.url)
+    if isinstance(extracted, Rejected):
+        stages.store.record_rejected(
+            source=source, url=link.url, canonical_url=url, reason=extracted.reason, now=stages.clock()
+        )
+        log.warning(
+            "page rejected",
+            extra={
+                "stage": "extract",
+                "action": "reject",
+                "source": source,
+                "url": link.url,
+                "reason": extracted.reason,
+            },
+        )
+        return None
+    article = Article(
+        source=source,
+        url=link.url,
+        canonical_url=url,
+        title=extracted.title or link.title or "",
+        text=extracted.text,
+        language=extracted.language,
+        published=extracted.published or link.published,
+        fetched_at=stages.clock(),
+        author=extracted.author,
+    )
+    matches = stages.matcher.matches(article.title, article.text)
+    return record(article, matches, stages)
+
+
+def record(article: Article, matches: list[Match], stages: Stages) -> int | None:
+    """One transaction: the article, its story, its matches and their alerts (the outbox)."""
+    mark = fingerprint(article.text)
+    now = stages.clock()
+    with stages.store.transaction() as tx:
+        if tx.is_stored(article.canonical_url):
+            return None
+        story = tx.find_exact(mark.exact) or best_copy(
+            mark.minhash, [(c.story_id, c.minhash) for c in tx.candidates(mark.bands)]
+        )
+        copy = story is not None
+        if story is None:
+            story = tx.new_story(article.title, now)
+        else:
+            tx.join_story(story, now)
+        article_id = tx.add_article(article, mark, story)
+        written = 0
+        for match in matches:
+            match_id = tx.add_match(article_id, match)
+            wanted = [name for name, channel in stages.channels.items() if channel.wants(match.topic)]
+            alert = tx.add_alert(
+                story_id=story,
+                topic=match.topic,
+                article_id=article_id,
+                match_id=match_id,
+                channels=wanted,
+                now=now,
+            )
+            written += alert is not None
+            log.info(
+                "matched",
+                extra={
+                    "stage": "match",
+                    "action": "alert" if alert else "copy-of-alerted",
+                    "source": article.source,
+                    "url": article.url,
+                    "topic": match.topic,
+                    "story": story,
+                },
+            )
+    log.info(
+        "stored",
+        extra={
+            "stage": "dedupe",
+            "action": "copy" if copy else "new-story",
+            "source": article.source,
+            "url": article.url,
+            "story": story,
+        },
+    )
+    return written
+
+
+async def _listing(answer: Fetched, source: SourceSettings, stages: Stages) -> Listing:
+    listing = read_listing(answer, SourceKind(source.kind) if source.kind else None)
+    if not listing.children:
+        return listing
+    articles = list(listing.articles)
+    for child in listing.children[: stages.child_sitemaps]:
+        page = await stages.fetcher.get(child.url)
+        if isinstance(page, Fetched):
+            articles.extend(read_listing(page, SourceKind.SITEMAP).articles)
+    return Listing(listing.kind, tuple(articles))
+
+
+def _new_links(listing: Listing, store: Store, limit: int) -> list[Candidate]:
+    """Links whose canonical URL is not stored yet, newest first, at most `limit`."""
+    unique: dict[str, Candidate] = {}
+    for link in listing.articles:
+        unique.setdefault(canonical_url(link.url), link)
+    known = store.known_urls(unique)
+    fresh = [link for url, link in unique.items() if url not in known]
+    oldest = datetime.min.replace(tzinfo=UTC)
+    fresh.sort(key=lambda c: c.published or oldest, reverse=True)
+    return fresh[:limit]

@@ -1,0 +1,179 @@
+"""Composition root: builds every part from the settings, runs, and shuts down cleanly.
+
+The only module that reads the real clock and installs signal handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from monitor import USER_AGENT
+from monitor.alerts import DeliveryPolicy, build_channels, deliver_pending
+from monitor.errors import ConfigError
+from monitor.extract import Extractor
+from monitor.fetch import Fetcher, FetchOptions, make_client
+from monitor.pipeline import Stages, poll_source
+from monitor.scheduler import build_scheduler
+from monitor.settings import Settings, SourceSettings
+from monitor.store import Store, open_store
+from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
+
+log = logging.getLogger("monitor.service")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_topics(settings: Settings) -> RuleBook:
+    if settings.topics:
+        document = {"lists": settings.lists, "topics": list(settings.topics)}
+        return parse_rulebook(document, settings.config_path)
+    return load_rulebook(settings.topics_path())
+
+
+def check_channel_topics(settings: Settings, book: RuleBook) -> None:
+    names = {t.name for t in book.topics}
+    for index, channel in enumerate(settings.channels):
+        for topic in channel.topics or ():
+            if topic not in names:
+                raise ConfigError(settings.config_path, f"channels[{index}].topics", f"unknown topic {topic!r}")
+
+
+def fetch_options(settings: Settings) -> FetchOptions:
+    f = settings.fetch
+    return FetchOptions(
+        connect_timeout=f.connect_timeout,
+        read_timeout=f.read_timeout,
+        total_timeout=f.total_timeout,
+        max_bytes=f.max_bytes,
+        max_redirects=f.max_redirects,
+        per_host=f.per_host,
+        retries=f.retries,
+        backoff=f.backoff,
+        max_retry_after=f.max_retry_after,
+        user_agent=f.user_agent or USER_AGENT,
+    )
+
+
+@dataclass
+class Service:
+    settings: Settings
+    stages: Stages
+    policy: DeliveryPolicy
+
+    @property
+    def store(self) -> Store:
+        return self.stages.store
+
+    @property
+    def sources(self) -> list[SourceSettings]:
+        return [s for s in self.settings.sources if s.enabled]
+
+    async def poll(self, sources: list[SourceSettings]) -> int:
+        reports = await asyncio.gather(*(poll_source(s, self.stages) for s in sources))
+        return sum(r.alerts for r in reports)
+
+    async def deliver(self) -> None:
+        await deliver_pending(self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy)
+
+    async def run_once(self) -> None:
+        """Every source once, then pending alerts with a few short in-run retries."""
+        await self.poll(self.sources)
+        far = self.stages.clock() + timedelta(days=3650)
+        for attempt in range(self.settings.service.once_delivery_attempts):
+            report = await deliver_pending(
+                self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, due_before=far
+            )
+            if report.failed == 0:
+                break
+            if attempt + 1 < self.settings.service.once_delivery_attempts:
+                await asyncio.sleep(0.5 * 2**attempt)
+
+    async def tick(self) -> None:
+        """Poll the sources whose due time has come; deliver at once if that made alerts."""
+        names = self.store.due_sources([s.name for s in self.sources], self.stages.clock())
+        if not names:
+            return
+        if await self.poll([s for s in self.sources if s.name in names]):
+            await self.deliver()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        intervals = [s.interval or self.settings.service.interval for s in self.sources] or [60.0]
+        poll_every = min(30.0, max(0.2, min(intervals) / 4))
+        running: set[asyncio.Task[object]] = set()
+
+        def tracked(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+            async def run() -> None:
+                task = asyncio.current_task()
+                if task is not None:
+                    running.add(task)
+                try:
+                    await job()
+                except Exception:  # a job error is logged; the scheduler keeps ticking
+                    log.exception("job failed", extra={"stage": "scheduler", "action": "error"})
+                finally:
+                    if task is not None:
+                        running.discard(task)
+
+            return run
+
+        scheduler = build_scheduler(
+            poll=tracked(self.tick),
+            deliver=tracked(self.deliver),
+            poll_every=poll_every,
+            deliver_every=self.settings.service.deliver_interval,
+            start_at=self.stages.clock(),
+        )
+        scheduler.start()
+        log.info("service started", extra={"stage": "service", "action": "start", "sources": len(self.sources)})
+        await stop.wait()
+        scheduler.shutdown(wait=False)
+        if running:  # let in-flight polls and deliveries finish: their work is then recorded
+            await asyncio.gather(*running, return_exceptions=True)
+        log.info("service stopped", extra={"stage": "service", "action": "stop"})
+
+
+@asynccontextmanager
+async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AsyncIterator[Service]:
+    book = load_topics(settings)
+    check_channel_topics(settings, book)
+    store = open_store(settings.database.url)
+    store.sync_sources((s.name, s.url) for s in settings.sources)
+    options = fetch_options(settings)
+    extractor = Extractor(settings.service.extract_workers)
+    try:
+        async with make_client(options) as client:
+            stages = Stages(
+                store=store,
+                fetcher=Fetcher(client, options, clock=clock),
+                extractor=extractor,
+                matcher=TopicMatcher(book),
+                channels=build_channels(settings.channels, client, clock),
+                clock=clock,
+                interval=settings.service.interval,
+                max_new=settings.service.max_new_per_source,
+            )
+            policy = DeliveryPolicy(attempts=settings.service.delivery_attempts, backoff=settings.service.retry_backoff)
+            yield Service(settings=settings, stages=stages, policy=policy)
+    finally:
+        extractor.close()
+        store.close()
+
+
+async def run(settings: Settings, *, once: bool) -> None:
+    async with build(settings) as service:
+        if once:
+            await service.run_once()
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await service.run_forever(stop)
