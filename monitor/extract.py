@@ -19,7 +19,7 @@ import trafilatura
 from monitor.domain import Extracted, Rejected
 from monitor.language import detect_language, normalise_code
 
-MIN_TEXT_CHARS = 80
+MIN_TEXT_CHARS = 60  # Korean is dense: two sentences can be under 80 characters
 _HTML_LANG = re.compile(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z_-]+)", re.IGNORECASE)
 
 
@@ -45,6 +45,9 @@ def extract_page(html: bytes, url: str) -> Extracted | Rejected:
     if document is None or len(text) < MIN_TEXT_CHARS:
         return Rejected(url=url, reason="no main text found")
     title = str(document.get("title") or "").strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title and len(rest.strip()) >= MIN_TEXT_CHARS // 2:
+        text = rest.strip()  # the headline repeated as the first line is not body text
     canonical = document.get("url")
     declared = _HTML_LANG.search(html[:4096])
     language = normalise_code(declared.group(1).decode() if declared else None) or detect_language(f"{title}\n{text}")

@@ -142,7 +142,7 @@ async def process_link(source: str, link: Candidate, stages: Stages) -> int | No
         return None
     article = Article(
         source=source,
-        url=link.url,
+        url=canonical_url(page.url),  # where the article really is, without tracking parameters
         canonical_url=url,
         title=extracted.title or link.title or "",
         text=extracted.text,

@@ -96,6 +96,7 @@ class Transaction:
     def new_story(self, headline: str, now: datetime) -> str:
         story_id = uuid4().hex
         self.session.add(StoryRow(id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1))
+        self.session.flush()  # the rows have no ORM relationship, so order the INSERTs ourselves
         return story_id
 
     def join_story(self, story_id: str, now: datetime) -> int:
