@@ -1,0 +1,95 @@
+"""The repository on real SQLite and PostgreSQL: migrations, outbox, fetch state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.dedupe import fingerprint
+from monitor.domain import Article, Evidence, Match
+from monitor.store import Store, open_store
+
+NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
+
+
+def article(n: int, text: str = "Some body text for the article, long enough.") -> Article:
+    return Article(source="wire", url=f"https://w.test/{n}", canonical_url=f"https://w.test/{n}", title=f"T{n}",
+                   text=text, language="en", published=NOW, fetched_at=NOW)
+
+
+MATCH = Match("topic-a", 1.0, (Evidence("x", "x y z.", 0, 1),))
+
+
+def test_migrations_are_idempotent(database_url: str) -> None:
+    open_store(database_url).close()
+    again = open_store(database_url)
+    assert again.count("articles") == 0
+    again.close()
+
+
+def test_one_alert_per_story_and_topic_with_a_delivery_per_channel(store: Store) -> None:
+    with store.transaction() as tx:
+        story = tx.new_story("T1", NOW)
+        first = tx.add_article(article(1), fingerprint("one"), story)
+        alert = tx.add_alert(story_id=story, topic="topic-a", article_id=first, match_id=tx.add_match(first, MATCH),
+                             channels=["hook", "mail"], now=NOW)
+    with store.transaction() as tx:
+        tx.join_story(story, NOW)
+        copy = tx.add_article(article(2), fingerprint("one"), story)
+        again = tx.add_alert(story_id=story, topic="topic-a", article_id=copy, match_id=tx.add_match(copy, MATCH),
+                             channels=["hook", "mail"], now=NOW)
+    assert alert is not None and again is None
+    due = store.due_deliveries(NOW, ["hook", "mail"])
+    assert sorted(d.channel for d in due) == ["hook", "mail"]
+    view = store.alert_view(alert)
+    assert view.story_copies == 2 and view.article.url == "https://w.test/1" and view.matches[0].term == "x"
+
+
+def test_a_failed_transaction_leaves_no_article_and_no_alert(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        story = tx.new_story("T", NOW)
+        tx.add_article(article(3), fingerprint("three"), story)
+        raise RuntimeError("crash between article and alert")
+    assert store.count("articles") == 0 and store.count("stories") == 0
+
+
+def test_delivery_outcomes(store: Store) -> None:
+    with store.transaction() as tx:
+        story = tx.new_story("T", NOW)
+        a = tx.add_article(article(4), fingerprint("four"), story)
+        tx.add_alert(story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW)
+    (delivery,) = store.due_deliveries(NOW, ["hook"])
+    store.finish_delivery(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
+    assert store.due_deliveries(NOW, ["hook"]) == []
+    (retry,) = store.due_deliveries(NOW + timedelta(minutes=1), ["hook"])
+    assert retry.attempts == 1
+    store.finish_delivery(retry.id, now=NOW, error=None, retry_at=None)
+    assert store.due_deliveries(NOW + timedelta(days=1), ["hook"]) == []
+    assert [(r["status"], r["attempts"]) for r in store.delivery_rows()] == [("sent", 2)]
+
+
+def test_source_fetch_state_and_due_times(store: Store) -> None:
+    store.sync_sources([("a", "http://a.test/feed"), ("b", "http://b.test/feed")])
+    store.record_poll("a", now=NOW, next_poll_at=NOW + timedelta(minutes=10), etag='"e1"', last_modified="Tue")
+    store.record_poll("b", now=NOW, next_poll_at=NOW + timedelta(minutes=1), error="HTTP 404")
+    assert store.source_state("a").etag == '"e1"' and store.source_state("b").last_error == "HTTP 404"
+    assert store.due_sources(["a", "b"], NOW + timedelta(minutes=2)) == ["b"]
+    store.sync_sources([("a", "http://a.test/moved")])  # a new URL forgets the validators
+    assert store.source_state("a").etag is None
+
+
+def test_known_urls_and_rejected_pages(store: Store) -> None:
+    store.record_rejected(source="wire", url="https://w.test/x", canonical_url="https://w.test/x", reason="no main text found", now=NOW)
+    with store.transaction() as tx:
+        tx.add_article(article(5), fingerprint("five"), tx.new_story("T", NOW))
+    assert store.known_urls(["https://w.test/x", "https://w.test/5", "https://w.test/6"]) == {"https://w.test/x", "https://w.test/5"}
+    assert store.article_status("https://w.test/x") == ("rejected", "no main text found")

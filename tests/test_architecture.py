@@ -1,0 +1,52 @@
+"""Third-party imports stay in their room (STYLE.md practice 8)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
+ROOMS = {
+    "sqlalchemy": ("store/",),
+    "alembic": ("store/",),
+    "trafilatura": ("extract.py",),
+    "apscheduler": ("scheduler.py",),
+    "feedparser": ("sources/",),
+    "ahocorasick": ("topics/",),
+    "snowballstemmer": ("topics/",),
+    "datasketch": ("dedupe.py",),
+    "click": ("cli.py",),
+    "smtplib": ("alerts/",),
+}
+
+
+def imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(ROOMS))
+def test_library_is_imported_only_in_its_room(module: str) -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if module in imported(path) and not str(path.relative_to(PACKAGE)).startswith(ROOMS[module])
+    ]
+    assert offenders == []
+
+
+def test_no_module_reads_the_wall_clock_but_the_composition_root() -> None:
+    allowed = {"service.py", "fetch.py", "alerts/channels.py", "topics/commands.py"}  # defaults only
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "datetime.now(" in path.read_text(encoding="utf-8") and str(path.relative_to(PACKAGE)) not in allowed
+    ]
+    assert offenders == []

@@ -1,0 +1,143 @@
+"""The rule language and the shipped topics, on sentences written for these tests."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.topics import TopicMatcher, parse_rulebook
+
+SHIPPED = Path(__file__).resolve().parents[2] / "config" / "topics.toml"
+
+
+def matcher_for(toml: str) -> TopicMatcher:
+    return TopicMatcher(parse_rulebook(tomllib.loads(toml), "rules.toml"))
+
+
+def verdict(matcher: TopicMatcher, title: str, text: str = "") -> dict[str, bool]:
+    return {r.topic: r.is_match for r in matcher.evaluate(title, text)}
+
+
+BASIC = """
+[lists.fruit]
+en = ["apple*", "pear~"]
+ru = ["яблок*"]
+[lists.verb]
+en = ["eat~"]
+[lists.not_eat]
+en = ["never", "do not"]
+[[topics]]
+name = "eating"
+[[topics.rules]]
+all = ["fruit", "verb"]
+not = ["not_eat"]
+within = "sentence"
+[[topics]]
+name = "near"
+[[topics.rules]]
+all = ["fruit", "verb"]
+within = 2
+[[topics]]
+name = "weighted"
+threshold = 2
+[[topics.rules]]
+any = ["fruit"]
+fields = ["title"]
+weight = 1
+[[topics.rules]]
+any = ["verb"]
+fields = ["body"]
+weight = 1
+"""
+
+
+def test_prefix_stem_and_sentence_window() -> None:
+    m = matcher_for(BASIC)
+    assert verdict(m, "", "She ate nothing. At noon the kids eats apples.")["eating"]
+    assert verdict(m, "", "The children are eating pears.")["eating"]  # stems: eating~eat, pears~pear
+    assert not verdict(m, "", "Apples are red. We are eating soup.")["eating"]  # different sentences
+    assert verdict(m, "", "Мы любим яблоки. They eat them.")["eating"] is False
+
+
+def test_not_vetoes_the_window_only() -> None:
+    m = matcher_for(BASIC)
+    assert not verdict(m, "", "We never eat apples.")["eating"]
+    assert verdict(m, "", "We never cook. We eat apples.")["eating"]
+
+
+def test_proximity_in_words() -> None:
+    m = matcher_for(BASIC)
+    assert verdict(m, "", "They eat green apples daily.")["near"]
+    assert not verdict(m, "", "They eat, as everybody knows very well, apples.")["near"]
+
+
+def test_fields_weights_and_threshold() -> None:
+    m = matcher_for(BASIC)
+    assert verdict(m, "Apple season", "People eat more in autumn.")["weighted"]
+    assert not verdict(m, "Autumn", "People eat more apples in autumn.")["weighted"]
+
+
+def test_evidence_has_term_sentence_and_offsets() -> None:
+    m = matcher_for(BASIC)
+    match = next(x for x in m.matches("", "Intro line.\nKids eat apples in the park.") if x.topic == "eating")
+    hit = next(e for e in match.evidence if e.term == "apple*")
+    assert hit.sentence == "Kids eat apples in the park." and hit.sentence[hit.start : hit.end] == "apples"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "reason"),
+    [
+        ('[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["ghost"]\n', "topics[0].rules[0].all[0]", "unknown list"),
+        ('[[topics]]\nname = "t"\n', "topics[0].rules", "is empty"),
+        ('[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nwithin = -3\n',
+         "topics[0].rules[0].within", "number of words"),
+        ('[lists.a]\nfr = ["x"]\n', "lists.a.fr", "unknown language"),
+        ('[lists.a]\nuk = ["слово~"]\n', "lists.a.uk[0]", "no stemmer"),
+        ('[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nfields = ["footer"]\n',
+         "topics[0].rules[0].fields", "title, lead, body"),
+    ],
+)
+def test_rule_errors_name_the_key(toml: str, key: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_rulebook(tomllib.loads(toml), "rules.toml")
+    assert caught.value.key == key and reason in caught.value.reason
+
+
+@pytest.fixture(scope="module")
+def shipped() -> TopicMatcher:
+    return TopicMatcher(parse_rulebook(tomllib.loads(SHIPPED.read_text(encoding="utf-8")), str(SHIPPED)))
+
+
+TREATY, TROOPS = "treaty-ratification", "dprk-troop-deployment"
+CASES = [
+    # (title, text, treaty, troops) — sentences written for these tests
+    ("Pyongyang's assembly ratifies Moscow pact", "North Korea's parliament ratified the partnership treaty with Russia.", 1, 0),
+    ("", "The treaty with North Korea entered into force on Wednesday after instruments were exchanged.", 1, 0),
+    ("", "Putin signed a partnership treaty with North Korea. It will need to be ratified by parliament.", 0, 0),
+    ("", "The Duma ratified a treaty on a union state with Belarus. North Korea was not mentioned.", 0, 0),
+    ("Совфед одобрил договор с КНДР", "Сенаторы одобрили закон о ратификации договора с КНДР.", 1, 0),
+    ("", "Договор с КНДР вступит в силу после обмена грамотами.", 0, 0),
+    ("Договір з КНДР набув чинності", "Угода між Росією та КНДР набула чинності.", 1, 0),
+    ("", "Угода з КНДР набуде чинності після ратифікації.", 0, 0),
+    ("북한, 북러 조약 비준", "북한 최고인민회의가 러시아와의 조약을 비준했다.", 1, 0),
+    ("", "북러 조약은 양국의 비준을 거쳐야 발효될 예정이다.", 0, 0),
+    ("", "Seoul says thousands of North Korean soldiers were sent to Russia's Kursk region.", 0, 1),
+    ("", "Analysts expect North Korean troops to be deployed to the front in Ukraine next year.", 0, 1),
+    ("", "The Kremlin denied that North Korean troops were fighting in Ukraine.", 0, 1),
+    ("", "North Korean workers are being sent to building sites in Russia.", 0, 0),
+    ("", "Kim Jong Un watched North Korean troops parade through Pyongyang.", 0, 0),
+    ("", "The US keeps troops in South Korea to deter North Korea.", 0, 0),
+    ("", "Разведка: северокорейские военные переброшены в Курскую область.", 0, 1),
+    ("", "Військові КНДР воюють на боці Росії.", 0, 1),
+    ("", "국정원은 북한군이 러시아 쿠르스크 전선에 투입됐다고 밝혔다.", 0, 1),
+    ("", "북한 노동자들이 러시아 건설 현장에 파견됐다.", 0, 0),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "treaty", "troops"), CASES)
+def test_shipped_topics(shipped: TopicMatcher, title: str, text: str, treaty: int, troops: int) -> None:
+    got = verdict(shipped, title, text)
+    assert (got[TREATY], got[TROOPS]) == (bool(treaty), bool(troops))
