@@ -35,11 +35,21 @@ def store(database_url: str) -> Iterator[Store]:
 def add_alert(store: Store, now: datetime, channels: list[str]) -> str:
     with store.transaction() as tx:
         story = tx.new_story("Title", now)
-        article = Article(source="wire", url="https://w.test/1", canonical_url="https://w.test/1", title="Title",
-                          text="Body", language="en", published=now, fetched_at=now)
+        article = Article(
+            source="wire",
+            url="https://w.test/1",
+            canonical_url="https://w.test/1",
+            title="Title",
+            text="Body",
+            language="en",
+            published=now,
+            fetched_at=now,
+        )
         article_id = tx.add_article(article, fingerprint("Body"), story)
         match_id = tx.add_match(article_id, Match("t", 1.0, (Evidence("body", "Body.", 0, 4),)))
-        alert = tx.add_alert(story_id=story, topic="t", article_id=article_id, match_id=match_id, channels=channels, now=now)
+        alert = tx.add_alert(
+            story_id=story, topic="t", article_id=article_id, match_id=match_id, channels=channels, now=now
+        )
     assert alert is not None
     return alert
 
@@ -51,7 +61,14 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
     with receiver.running(), smtp_sink() as sink:
         settings = [
             WebhookSettings(name="hook", type="webhook", url=receiver.url),
-            EmailSettings(name="mail", type="email", to=("d@x.test",), sender="m@x.test", smtp_host="127.0.0.1", smtp_port=sink.port),  # type: ignore[attr-defined]
+            EmailSettings(
+                name="mail",
+                type="email",
+                to=("d@x.test",),
+                sender="m@x.test",
+                smtp_host="127.0.0.1",
+                smtp_port=sink.port,
+            ),  # type: ignore[attr-defined]
         ]
         async with httpx.AsyncClient() as client:
             channels = build_channels(settings, client, clock)
@@ -71,7 +88,11 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
             assert (await deliver_pending(store, channels, clock=clock, policy=policy)).failed == 0
     rows = {r["channel"]: r for r in store.delivery_rows()}
     assert rows["mail"]["status"] == "sent" and rows["mail"]["attempts"] == 1
-    assert rows["hook"]["status"] == "failed" and rows["hook"]["attempts"] == 3 and "HTTP 503" in str(rows["hook"]["last_error"])
+    assert (
+        rows["hook"]["status"] == "failed"
+        and rows["hook"]["attempts"] == 3
+        and "HTTP 503" in str(rows["hook"]["last_error"])
+    )
     assert len(sink.messages) == 1 and len(receiver.posts) == 3
     assert {headers["webhook-id"] for headers, _ in receiver.posts} == {alert_id}
 
@@ -80,8 +101,10 @@ async def test_webhook_without_secret_is_unsigned_and_refused_connection_is_reco
     clock = Clock()
     receiver = WebhookReceiver()
     with receiver.running():
-        settings: list[Any] = [WebhookSettings(name="ok", type="webhook", url=receiver.url),
-                               WebhookSettings(name="dead", type="webhook", url="http://127.0.0.1:9/hook")]
+        settings: list[Any] = [
+            WebhookSettings(name="ok", type="webhook", url=receiver.url),
+            WebhookSettings(name="dead", type="webhook", url="http://127.0.0.1:9/hook"),
+        ]
         async with httpx.AsyncClient() as client:
             channels = build_channels(settings, client, clock)
             add_alert(store, clock(), ["ok", "dead"])

@@ -22,8 +22,16 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 def article(n: int, text: str = "Some body text for the article, long enough.") -> Article:
-    return Article(source="wire", url=f"https://w.test/{n}", canonical_url=f"https://w.test/{n}", title=f"T{n}",
-                   text=text, language="en", published=NOW, fetched_at=NOW)
+    return Article(
+        source="wire",
+        url=f"https://w.test/{n}",
+        canonical_url=f"https://w.test/{n}",
+        title=f"T{n}",
+        text=text,
+        language="en",
+        published=NOW,
+        fetched_at=NOW,
+    )
 
 
 MATCH = Match("topic-a", 1.0, (Evidence("x", "x y z.", 0, 1),))
@@ -40,13 +48,25 @@ def test_one_alert_per_story_and_topic_with_a_delivery_per_channel(store: Store)
     with store.transaction() as tx:
         story = tx.new_story("T1", NOW)
         first = tx.add_article(article(1), fingerprint("one"), story)
-        alert = tx.add_alert(story_id=story, topic="topic-a", article_id=first, match_id=tx.add_match(first, MATCH),
-                             channels=["hook", "mail"], now=NOW)
+        alert = tx.add_alert(
+            story_id=story,
+            topic="topic-a",
+            article_id=first,
+            match_id=tx.add_match(first, MATCH),
+            channels=["hook", "mail"],
+            now=NOW,
+        )
     with store.transaction() as tx:
         tx.join_story(story, NOW)
         copy = tx.add_article(article(2), fingerprint("one"), story)
-        again = tx.add_alert(story_id=story, topic="topic-a", article_id=copy, match_id=tx.add_match(copy, MATCH),
-                             channels=["hook", "mail"], now=NOW)
+        again = tx.add_alert(
+            story_id=story,
+            topic="topic-a",
+            article_id=copy,
+            match_id=tx.add_match(copy, MATCH),
+            channels=["hook", "mail"],
+            now=NOW,
+        )
     assert alert is not None and again is None
     due = store.due_deliveries(NOW, ["hook", "mail"])
     assert sorted(d.channel for d in due) == ["hook", "mail"]
@@ -66,7 +86,9 @@ def test_delivery_outcomes(store: Store) -> None:
     with store.transaction() as tx:
         story = tx.new_story("T", NOW)
         a = tx.add_article(article(4), fingerprint("four"), story)
-        tx.add_alert(story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW)
+        tx.add_alert(
+            story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW
+        )
     (delivery,) = store.due_deliveries(NOW, ["hook"])
     store.finish_delivery(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
     assert store.due_deliveries(NOW, ["hook"]) == []
@@ -88,8 +110,13 @@ def test_source_fetch_state_and_due_times(store: Store) -> None:
 
 
 def test_known_urls_and_rejected_pages(store: Store) -> None:
-    store.record_rejected(source="wire", url="https://w.test/x", canonical_url="https://w.test/x", reason="no main text found", now=NOW)
+    store.record_rejected(
+        source="wire", url="https://w.test/x", canonical_url="https://w.test/x", reason="no main text found", now=NOW
+    )
     with store.transaction() as tx:
         tx.add_article(article(5), fingerprint("five"), tx.new_story("T", NOW))
-    assert store.known_urls(["https://w.test/x", "https://w.test/5", "https://w.test/6"]) == {"https://w.test/x", "https://w.test/5"}
+    assert store.known_urls(["https://w.test/x", "https://w.test/5", "https://w.test/6"]) == {
+        "https://w.test/x",
+        "https://w.test/5",
+    }
     assert store.article_status("https://w.test/x") == ("rejected", "no main text found")

@@ -14,7 +14,9 @@ REPORT = (
 def test_canonical_url_strips_tracking_but_keeps_identity() -> None:
     url = "HTTPS://News.Example.org:443/a/b?id=7&utm_source=rss&utm_campaign=x&fbclid=abc#comments"
     assert canonical_url(url) == "https://news.example.org/a/b?id=7"
-    assert canonical_url("https://news.example.org/story.php?nid=12") != canonical_url("https://news.example.org/story.php?nid=13")
+    assert canonical_url("https://news.example.org/story.php?nid=12") != canonical_url(
+        "https://news.example.org/story.php?nid=13"
+    )
 
 
 def test_exact_hash_ignores_case_spacing_and_punctuation() -> None:
@@ -23,7 +25,9 @@ def test_exact_hash_ignores_case_spacing_and_punctuation() -> None:
 
 def test_syndicated_and_lightly_edited_copies_are_near_duplicates() -> None:
     original = fingerprint(REPORT)
-    edited = fingerprint(REPORT.replace("on Monday", "on Monday evening") + " (Reporting by the wire; editing by staff.)")
+    edited = fingerprint(
+        REPORT.replace("on Monday", "on Monday evening") + " (Reporting by the wire; editing by staff.)"
+    )
     assert similarity(original.minhash, edited.minhash) >= NEAR_DUPLICATE
     assert set(original.bands) & set(edited.bands), "an LSH band must be shared to find the candidate"
     assert best_copy(edited.minhash, [("story-1", original.minhash)]) == "story-1"

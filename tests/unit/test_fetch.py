@@ -67,7 +67,9 @@ async def test_redirect_limit(web: FakeWeb) -> None:
 
 
 async def test_transient_errors_are_retried_honouring_retry_after() -> None:
-    answers = iter([httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(502), httpx.Response(200, content=b"ok")])
+    answers = iter(
+        [httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(502), httpx.Response(200, content=b"ok")]
+    )
     transport = httpx.MockTransport(lambda request: next(answers))
     sleeps = Sleeps()
     options = FetchOptions(retries=2, backoff=0.25)

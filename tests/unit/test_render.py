@@ -6,14 +6,23 @@ from monitor.alerts.render import email_message, payload, subject
 from monitor.domain import AlertView, Article, Evidence
 
 ARTICLE = Article(
-    source="wire", url="https://wire.test/a?x=1&y=2", canonical_url="https://wire.test/a?x=1&y=2",
-    title="Troops <sent> & more", text="...", language="en", published=datetime(2024, 11, 1, 9, tzinfo=UTC),
+    source="wire",
+    url="https://wire.test/a?x=1&y=2",
+    canonical_url="https://wire.test/a?x=1&y=2",
+    title="Troops <sent> & more",
+    text="...",
+    language="en",
+    published=datetime(2024, 11, 1, 9, tzinfo=UTC),
     fetched_at=datetime(2024, 11, 1, 10, tzinfo=UTC),
 )
 SENTENCE = "North Korean troops were <b>sent</b> to Russia."
 ALERT = AlertView(
-    id="a1b2", topic="dprk-troop-deployment", created=datetime(2024, 11, 1, 10, tzinfo=UTC), article=ARTICLE,
-    story_id="s1", story_copies=3,
+    id="a1b2",
+    topic="dprk-troop-deployment",
+    created=datetime(2024, 11, 1, 10, tzinfo=UTC),
+    article=ARTICLE,
+    story_id="s1",
+    story_copies=3,
     matches=(Evidence("north korea*", SENTENCE, 0, 12), Evidence("troop*", SENTENCE, 13, 19)),
     other_outlets=("gazette", "herald"),
 )
@@ -24,8 +33,14 @@ def test_payload_follows_the_contract() -> None:
     assert body == {
         "id": "a1b2",
         "topic": "dprk-troop-deployment",
-        "article": {"url": ARTICLE.url, "title": ARTICLE.title, "source": "wire", "published": "2024-11-01T09:00:00+00:00",
-                    "language": "en", "snippet": SENTENCE},
+        "article": {
+            "url": ARTICLE.url,
+            "title": ARTICLE.title,
+            "source": "wire",
+            "published": "2024-11-01T09:00:00+00:00",
+            "language": "en",
+            "snippet": SENTENCE,
+        },
         "story": {"id": "s1", "copies": 3},
         "matches": [{"term": "north korea*", "sentence": SENTENCE}, {"term": "troop*", "sentence": SENTENCE}],
         "created": "2024-11-01T10:00:00+00:00",

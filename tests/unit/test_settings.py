@@ -31,10 +31,21 @@ def test_env_references_and_database_override(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "key", "reason"),
     [
-        ('[[sources]]\nname = "a"\nurl = "http://x/"\n[[sources]]\nname = "a"\nurl = "http://y/"\n', "sources[1].name", "duplicate"),
-        ('[[channels]]\nname = "m"\ntype = "email"\nto = []\nsender = "a@b"\nsmtp_host = "h"\n', "channels[0].to", "at least 1"),
-        ('[[channels]]\nname = "m"\ntype = "email"\nto = ["x@y"]\nsender = "a@b"\nsmtp_host = "h"\nstarttls = true\nssl = true\n',
-         "channels[0]", "exclusive"),
+        (
+            '[[sources]]\nname = "a"\nurl = "http://x/"\n[[sources]]\nname = "a"\nurl = "http://y/"\n',
+            "sources[1].name",
+            "duplicate",
+        ),
+        (
+            '[[channels]]\nname = "m"\ntype = "email"\nto = []\nsender = "a@b"\nsmtp_host = "h"\n',
+            "channels[0].to",
+            "at least 1",
+        ),
+        (
+            '[[channels]]\nname = "m"\ntype = "email"\nto = ["x@y"]\nsender = "a@b"\nsmtp_host = "h"\nstarttls = true\nssl = true\n',
+            "channels[0]",
+            "exclusive",
+        ),
         ("[fetch]\nmax_bytes = -1\n", "fetch.max_bytes", "greater than 0"),
         ("not toml at all = = =", "-", "not valid TOML"),
     ],

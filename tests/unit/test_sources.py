@@ -12,7 +12,9 @@ from tests.support.pages import Story, atom, rdf, rss2, section_page, sitemap, s
 
 BASE = "http://outlet.test"
 STORIES = [
-    Story("a", "/news/2024/11/first-long-story-slug", "First story", "Body one.", "en", datetime(2024, 11, 2, tzinfo=UTC)),
+    Story(
+        "a", "/news/2024/11/first-long-story-slug", "First story", "Body one.", "en", datetime(2024, 11, 2, tzinfo=UTC)
+    ),
     Story("b", "/news/2024/11/123456", "Второй материал", "Текст.", "ru", datetime(2024, 11, 3, tzinfo=UTC)),
 ]
 
@@ -37,7 +39,9 @@ def test_kind_is_detected_from_the_response(body: bytes, kind: SourceKind) -> No
     assert detect_kind(fetched(body, content_type="text/html")) is kind
 
 
-@pytest.mark.parametrize("body", [rss2("s", BASE, STORIES, tracking=True), atom("s", BASE, STORIES), rdf("s", BASE, STORIES)])
+@pytest.mark.parametrize(
+    "body", [rss2("s", BASE, STORIES, tracking=True), atom("s", BASE, STORIES), rdf("s", BASE, STORIES)]
+)
 def test_feeds_give_links_titles_and_dates(body: bytes) -> None:
     listing = read_listing(fetched(body))
     assert [c.url.split("?")[0] for c in listing.articles] == [BASE + s.path for s in STORIES]

@@ -92,12 +92,18 @@ def test_evidence_has_term_sentence_and_offsets() -> None:
     [
         ('[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["ghost"]\n', "topics[0].rules[0].all[0]", "unknown list"),
         ('[[topics]]\nname = "t"\n', "topics[0].rules", "is empty"),
-        ('[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nwithin = -3\n',
-         "topics[0].rules[0].within", "number of words"),
+        (
+            '[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nwithin = -3\n',
+            "topics[0].rules[0].within",
+            "number of words",
+        ),
         ('[lists.a]\nfr = ["x"]\n', "lists.a.fr", "unknown language"),
         ('[lists.a]\nuk = ["слово~"]\n', "lists.a.uk[0]", "no stemmer"),
-        ('[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nfields = ["footer"]\n',
-         "topics[0].rules[0].fields", "title, lead, body"),
+        (
+            '[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nfields = ["footer"]\n',
+            "topics[0].rules[0].fields",
+            "title, lead, body",
+        ),
     ],
 )
 def test_rule_errors_name_the_key(toml: str, key: str, reason: str) -> None:
@@ -114,7 +120,12 @@ def shipped() -> TopicMatcher:
 TREATY, TROOPS = "treaty-ratification", "dprk-troop-deployment"
 CASES = [
     # (title, text, treaty, troops) — sentences written for these tests
-    ("Pyongyang's assembly ratifies Moscow pact", "North Korea's parliament ratified the partnership treaty with Russia.", 1, 0),
+    (
+        "Pyongyang's assembly ratifies Moscow pact",
+        "North Korea's parliament ratified the partnership treaty with Russia.",
+        1,
+        0,
+    ),
     ("", "The treaty with North Korea entered into force on Wednesday after instruments were exchanged.", 1, 0),
     ("", "Putin signed a partnership treaty with North Korea. It will need to be ratified by parliament.", 0, 0),
     ("", "The Duma ratified a treaty on a union state with Belarus. North Korea was not mentioned.", 0, 0),
