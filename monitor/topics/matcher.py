@@ -274,7 +274,7 @@ class _Evaluator:
             return [_union([spans[0] for spans in required] + optional[:1])]
         if group.within == SENTENCE:
             return self._in_sentences(required, optional, vetoes, has_any=bool(group.any))
-        return self._near(required, optional, vetoes, group.within)
+        return self._near(required, optional, vetoes, group)
 
     def _by_sentence(self, spans: Iterable[Span]) -> dict[int, list[Span]]:
         grouped: dict[int, list[Span]] = defaultdict(list)
@@ -294,13 +294,22 @@ class _Evaluator:
         sentences -= set(self._by_sentence(vetoes))
         return [_union([s for child in per_child for s in child[i]]) for i in sorted(sentences)][:MAX_SPANS]
 
-    def _near(self, required: list[list[Span]], optional: list[Span], vetoes: list[Span], words: int) -> list[Span]:
+    def _near(self, required: list[list[Span]], optional: list[Span], vetoes: list[Span], group: Group) -> list[Span]:
+        """Windows of `group.within` words holding the members; a `not` hit vetoes a window it overlaps
+        ("Russian troops and North Korean shells": the troops are someone else's)."""
+        words = group.within
         anchors, others = (required[0], required[1:]) if required else (optional, [])
         found = []
         for anchor in anchors:
             parts = [anchor]
             for spans in others:
-                close = [s for s in spans if self.doc.gap(anchor, s, words) <= words]
+                last = parts[-1]
+                close = [
+                    s
+                    for s in spans
+                    if self.doc.gap(last if group.ordered else anchor, s, words) <= words
+                    and (not group.ordered or s.start >= last.end)
+                ]
                 if not close:
                     break
                 parts.append(close[0])
@@ -311,6 +320,6 @@ class _Evaluator:
                         continue
                     parts.append(close[0])
                 window = _union(parts)
-                if not any(self.doc.gap(window, v, words) <= words for v in vetoes):
+                if not any(v.start < window.end and window.start < v.end for v in vetoes):
                     found.append(window)
         return found[:MAX_SPANS]

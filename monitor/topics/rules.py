@@ -13,6 +13,7 @@
     any = ["dprk", "russia"]          # at least one of these, when given
     not = ["future"]                  # none of these in the same window
     within = "sentence"               # "sentence" | "document" | N (words)
+    ordered = false                   # with N words: `all` members in the order written
     fields = ["title", "body"]        # title | lead | body
     weight = 1.0
 
@@ -33,7 +34,7 @@ from monitor.topics.terms import LANGUAGES, Term, parse_term
 SENTENCE = -1
 DOCUMENT = -2
 FIELDS = ("title", "lead", "body")
-_GROUP_KEYS = {"all", "any", "not", "within"}
+_GROUP_KEYS = {"all", "any", "not", "within", "ordered"}
 _RULE_KEYS = _GROUP_KEYS | {"name", "fields", "weight"}
 _TOPIC_KEYS = {"name", "description", "threshold", "lists", "groups", "rules"}
 
@@ -49,6 +50,7 @@ class Group:
     any: tuple[Node, ...]
     not_: tuple[Node, ...]
     within: int  # SENTENCE, DOCUMENT or a number of words
+    ordered: bool = False  # with a number of words: the `all` members in the order written
 
 
 Node = ListRef | Group
@@ -111,6 +113,14 @@ class _Parser:
             return raw
         raise self.fail(key, "must be 'sentence', 'document' or a number of words from 1 to 1000")
 
+    def ordered(self, raw: dict[str, Any], key: str) -> bool:
+        value = raw.get("ordered", False)
+        if not isinstance(value, bool):
+            raise self.fail(f"{key}.ordered", "must be true or false")
+        if value and not isinstance(raw.get("within"), int):
+            raise self.fail(f"{key}.ordered", "needs 'within' as a number of words")
+        return value
+
     def nodes(self, raw: Any, key: str, scope: Mapping[str, str | Group]) -> tuple[Node, ...]:
         if raw is None:
             return ()
@@ -138,6 +148,7 @@ class _Parser:
             any=self.nodes(raw.get("any"), f"{key}.any", scope),
             not_=self.nodes(raw.get("not"), f"{key}.not", scope),
             within=self.within(raw.get("within"), f"{key}.within"),
+            ordered=self.ordered(raw, key),
         )
         if not group.all and not group.any:
             raise self.fail(key, "a rule needs 'all' or 'any'")
