@@ -39,7 +39,7 @@ class Stages:
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime]
     interval: float = 600.0
-    max_new: int = 100
+    max_new: int = 200
     child_sitemaps: int = 3
 
 

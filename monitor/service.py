@@ -67,6 +67,7 @@ class Service:
     settings: Settings
     stages: Stages
     policy: DeliveryPolicy
+    extractor: Extractor
 
     @property
     def store(self) -> Store:
@@ -85,7 +86,7 @@ class Service:
 
     async def run_once(self) -> None:
         """Every source once, then pending alerts with a few short in-run retries."""
-        await self.poll(self.sources)
+        await asyncio.gather(self.extractor.warm(), self.poll(self.sources))
         far = self.stages.clock() + timedelta(days=3650)
         for attempt in range(self.settings.service.once_delivery_attempts):
             report = await deliver_pending(
@@ -106,7 +107,8 @@ class Service:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         intervals = [s.interval or self.settings.service.interval for s in self.sources] or [60.0]
-        poll_every = min(30.0, max(0.2, min(intervals) / 4))
+        # The tick is a tenth of the shortest interval: an article waits at most that beyond its due poll.
+        poll_every = min(30.0, max(0.1, min(intervals) / 10))
         running: set[asyncio.Task[object]] = set()
 
         def tracked(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -131,6 +133,7 @@ class Service:
             deliver_every=self.settings.service.deliver_interval,
             start_at=self.stages.clock(),
         )
+        await self.extractor.warm()
         scheduler.start()
         log.info("service started", extra={"stage": "service", "action": "start", "sources": len(self.sources)})
         await stop.wait()
@@ -161,7 +164,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 max_new=settings.service.max_new_per_source,
             )
             policy = DeliveryPolicy(attempts=settings.service.delivery_attempts, backoff=settings.service.retry_backoff)
-            yield Service(settings=settings, stages=stages, policy=policy)
+            yield Service(settings=settings, stages=stages, policy=policy, extractor=extractor)
     finally:
         extractor.close()
         store.close()

@@ -89,7 +89,7 @@ class ServiceSettings(_Durations):
     interval: float = 600.0
     deliver_interval: float = 30.0
     extract_workers: int = Field(default=0, ge=0)  # 0: one per core
-    max_new_per_source: int = Field(default=100, ge=1)
+    max_new_per_source: int = Field(default=200, ge=1)
     delivery_attempts: int = Field(default=8, ge=1)
     once_delivery_attempts: int = Field(default=3, ge=1)
     retry_backoff: float = 30.0

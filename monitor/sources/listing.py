@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gzip
+import io
+from dataclasses import dataclass, replace
 
 from monitor.domain import Candidate, Fetched, SourceKind
 from monitor.errors import SourceError
@@ -19,8 +21,24 @@ class Listing:
     children: tuple[Candidate, ...] = ()  # sitemaps named by a sitemap index
 
 
+def _unwrapped(fetched: Fetched, limit: int = 50_000_000) -> Fetched:
+    """Sitemaps are often served as .xml.gz files (not Content-Encoding): open them; drop a BOM."""
+    content = fetched.content
+    if content[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(content)) as packed:
+                content = packed.read(limit + 1)
+        except (OSError, EOFError) as exc:
+            raise SourceError(f"broken gzip body: {exc}") from None
+        if len(content) > limit:
+            raise SourceError(f"gzip body expands beyond {limit} bytes")
+    content = content.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return replace(fetched, content=content)
+
+
 def read_listing(fetched: Fetched, kind: SourceKind | None = None) -> Listing:
     """Raise SourceError when the response is not what the kind says (or no kind at all)."""
+    fetched = _unwrapped(fetched)
     if kind is None:
         kind = detect_kind(fetched)
         if kind is SourceKind.PAGE and "xml" in fetched.content_type.lower():

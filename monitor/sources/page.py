@@ -23,7 +23,8 @@ _NOT_ARTICLE = re.compile(
 )
 _STATIC = re.compile(r"\.(jpe?g|png|gif|svg|webp|css|js|pdf|zip|mp3|mp4|xml|ico)$", re.IGNORECASE)
 _WORDY_SLUG = re.compile(r"[\w]+(?:[-_][\w]+){2,}")
-_DIGITS = re.compile(r"\d{3,}")
+_DIGITS = re.compile(r"\d{5,}|\d{3,}\D|\D\d{3,}")  # an id, not just a year
+_DATED = re.compile(r"/(19|20)\d\d/(0?[1-9]|1[0-2])(/|$)|/(19|20)\d\d-\d\d-\d\d")
 
 
 def _site(host: str) -> str:
@@ -38,6 +39,8 @@ def is_article_path(path: str) -> bool:
     if not segments:
         return False
     last = segments[-1]
+    if _DATED.search(path) and not last.isdigit() and len(last) >= 4:
+        return True  # /2024/11/05/duma-vote or /2024/11/treaty
     return bool(_WORDY_SLUG.fullmatch(last.split(".")[0]) or _DIGITS.search(last))
 
 

@@ -89,3 +89,24 @@ def test_malformed_inputs_raise_source_error() -> None:
         read_listing(fetched(b"<?xml version='1.0'?><catalog/>", "application/xml"))
     with pytest.raises(SourceError, match="no article links"):
         read_listing(fetched(b"<html><body><a href='/about'>About</a></body></html>", "text/html"))
+
+
+def test_gzipped_sitemap_with_bom_is_read() -> None:
+    import gzip
+
+    body = gzip.compress(b"\xef\xbb\xbf\n" + sitemap(BASE, STORIES))
+    listing = read_listing(fetched(body, "application/x-gzip"))
+    assert [c.url for c in listing.articles] == [BASE + s.path for s in STORIES]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/news/2024/11/05/duma", True),
+        ("/archive/2024/", False),
+        ("/view/AKR20241104012300504", True),
+        ("/2024", False),
+    ],
+)
+def test_dated_and_id_paths(path: str, expected: bool) -> None:
+    assert is_article_path(path) is expected
