@@ -114,3 +114,30 @@ async def test_webhook_without_secret_is_unsigned_and_refused_connection_is_reco
     assert "webhook-signature" not in {k.lower() for k in headers}
     dead = next(r for r in store.delivery_rows() if r["channel"] == "dead")
     assert dead["status"] == "pending" and "ConnectError" in str(dead["last_error"])
+
+
+async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
+    clock = Clock()
+    with smtp_sink(login=("desk", "s3cret")) as sink:
+        port = sink.port  # type: ignore[attr-defined]
+        good = EmailSettings(
+            name="mail",
+            type="email",
+            to=("d@x.test",),
+            sender="m@x.test",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            username="desk",
+            password="s3cret",
+        )
+        bad = EmailSettings(
+            name="anon", type="email", to=("d@x.test",), sender="m@x.test", smtp_host="127.0.0.1", smtp_port=port
+        )
+        async with httpx.AsyncClient() as client:
+            channels = build_channels([good, bad], client, clock)
+            add_alert(store, clock(), ["mail", "anon"])
+            report = await deliver_pending(store, channels, clock=clock, policy=DeliveryPolicy())
+    assert (report.sent, report.failed) == (1, 1)
+    assert sink.logged_in == "desk" and len(sink.messages) == 1  # type: ignore[attr-defined]
+    anon = next(r for r in store.delivery_rows() if r["channel"] == "anon")
+    assert anon["status"] == "pending" and "530" in str(anon["last_error"])

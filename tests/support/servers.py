@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass
@@ -150,13 +151,27 @@ class _Collect:
 
 
 @contextmanager
-def smtp_sink() -> Iterator[_Collect]:
-    """A real SMTP server (aiosmtpd) on a free loopback port; `.port` is set on the collector."""
+def smtp_sink(login: tuple[str, str] | None = None) -> Iterator[_Collect]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; `.port` is set on the collector.
+
+    With `login`, the server requires AUTH with that user and password (over plain TCP: the
+    test has no certificate) and records the user that logged in as `.logged_in`.
+    """
     handler = _Collect()
     with socket.socket() as probe:  # aiosmtpd needs a concrete port: ask the OS for a free one
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    extra: dict[str, Any] = {}
+    if login is not None:
+
+        def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = (data.login.decode(), data.password.decode()) == login
+            if ok:
+                handler.logged_in = data.login.decode()  # type: ignore[attr-defined]
+            return AuthResult(success=ok)
+
+        extra = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **extra)
     controller.start()
     handler.port = port  # type: ignore[attr-defined]
     try:
