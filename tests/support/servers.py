@@ -18,6 +18,17 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 
+@contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass
 class Route:
     body: bytes
@@ -88,13 +99,8 @@ class FakeWeb:
 
     @contextmanager
     def running(self) -> Iterator[FakeWeb]:
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with _serving(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 class WebhookReceiver:
@@ -129,13 +135,8 @@ class WebhookReceiver:
 
     @contextmanager
     def running(self) -> Iterator[WebhookReceiver]:
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with _serving(self.server):
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 class _Collect:
