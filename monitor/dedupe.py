@@ -1,15 +1,26 @@
-"""Canonical URLs, exact text fingerprints and MinHash near-duplicate fingerprints.
+"""Canonical URLs, exact text fingerprints and near-duplicate detection.
 
-A story is the set of articles that are copies of one another: same canonical URL,
-same normalised text, or an estimated Jaccard similarity of word 3-shingles at or
-above `NEAR_DUPLICATE` (syndicated copies, re-headlined or lightly edited).
+A story is the set of articles that are copies of one another: same canonical URL, same
+normalised text, or a near-duplicate. Near-duplicates are found in two steps:
+
+1. Candidates: a 128-permutation MinHash of the article's shingles, cut into 42 bands of
+   3 rows. Stored articles sharing a band (an indexed table lookup) are candidates. A pair
+   with Jaccard similarity 0.45 shares a band with probability 0.98; an unrelated pair
+   (Jaccard < 0.01) with probability < 5e-5, so candidates stay few as the store grows.
+2. Confirmation: the exact resemblance of the two shingle sets, computed from the stored
+   text. Shingles are word 3-grams that never cross a sentence boundary, so reordered
+   paragraphs and re-wrapped lines keep their shingles; containment (the share of the
+   smaller set found in the larger) keeps a truncated copy with its original.
+
+Thresholds come from `bench/dedup_quality.py` (figures in the README).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -19,11 +30,15 @@ from datasketch import MinHash
 from monitor.domain import Fingerprint
 
 NUM_PERM = 128
-BANDS = 32  # 32 bands x 4 rows: a pair at Jaccard 0.5 shares a band with p ~ 0.87
-ROWS = NUM_PERM // BANDS
+ROWS = 3
+BANDS = NUM_PERM // ROWS  # 42 bands of 3 rows; the last 2 permutations only sharpen the estimate
 SHINGLE = 3
-NEAR_DUPLICATE = 0.5
+CANDIDATE = 0.2  # MinHash estimate below which a band-sharing article is not worth confirming
+JACCARD = 0.3  # exact Jaccard of shingle sets at or above which two texts are one story
+CONTAINMENT = 0.7  # ... or this share of the smaller text found in the larger (truncated copies)
+MIN_CONTAINED = 12  # shingles the smaller text must have for containment to count
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?…。])\s+|\n+")
 _SEED = 1
 
 
@@ -45,40 +60,69 @@ def exact_hash(text: str) -> str:
     return hashlib.sha256(" ".join(words(text)).encode()).hexdigest()
 
 
-def shingles(tokens: Sequence[str]) -> set[bytes]:
-    if len(tokens) < SHINGLE:
-        return {" ".join(tokens).encode()}
-    return {" ".join(tokens[i : i + SHINGLE]).encode() for i in range(len(tokens) - SHINGLE + 1)}
+def shingles(text: str) -> set[str]:
+    """Word 3-grams within each sentence; a sentence shorter than that is one shingle."""
+    found: set[str] = set()
+    for sentence in _SENTENCE.split(text):
+        tokens = words(sentence)
+        if len(tokens) < SHINGLE:
+            if tokens:
+                found.add(" ".join(tokens))
+            continue
+        found.update(" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1))
+    return found
 
 
 def fingerprint(text: str) -> Fingerprint:
-    tokens = words(text)
     sketch = MinHash(num_perm=NUM_PERM, seed=_SEED)
-    sketch.update_batch(list(shingles(tokens)))
+    sketch.update_batch([s.encode() for s in shingles(text)])
     values = tuple(int(v) for v in sketch.hashvalues)
-    return Fingerprint(
-        exact=hashlib.sha256(" ".join(tokens).encode()).hexdigest(), minhash=values, bands=band_keys(values)
-    )
+    return Fingerprint(exact=exact_hash(text), minhash=values, bands=band_keys(values))
 
 
 def band_keys(values: Sequence[int]) -> tuple[str, ...]:
-    keys = []
-    for band in range(BANDS):
-        rows = np.asarray(values[band * ROWS : (band + 1) * ROWS], dtype=np.uint32).tobytes()
-        keys.append(f"{band:02d}{hashlib.blake2b(rows, digest_size=12).hexdigest()}")
-    return tuple(keys)
+    packed = np.asarray(values, dtype=np.uint32)
+    return tuple(
+        f"{band:02d}{hashlib.blake2b(packed[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8).hexdigest()}"
+        for band in range(BANDS)
+    )
 
 
-def similarity(a: Sequence[int], b: Sequence[int]) -> float:
+def estimate(a: Sequence[int], b: Sequence[int]) -> float:
     """Estimated Jaccard similarity: the share of equal MinHash values."""
     return float(np.mean(np.asarray(a, dtype=np.uint32) == np.asarray(b, dtype=np.uint32)))
 
 
-def best_copy(minhash: Sequence[int], candidates: Sequence[tuple[str, Sequence[int]]]) -> str | None:
-    """The story of the most similar stored article, if it is similar enough to be a copy."""
-    best, best_score = None, NEAR_DUPLICATE
-    for story_id, other in candidates:
-        score = similarity(minhash, other)
-        if score >= best_score:
-            best, best_score = story_id, score
+def resemblance(a: set[str], b: set[str]) -> tuple[float, float]:
+    """Exact (Jaccard, containment) of two shingle sets."""
+    if not a or not b:
+        return 0.0, 0.0
+    common = len(a & b)
+    return common / len(a | b), common / min(len(a), len(b))
+
+
+def is_copy(a: set[str], b: set[str]) -> bool:
+    jaccard, containment = resemblance(a, b)
+    return jaccard >= JACCARD or (containment >= CONTAINMENT and min(len(a), len(b)) >= MIN_CONTAINED)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    story_id: str
+    minhash: tuple[int, ...]
+    text: str
+
+
+def best_copy(text: str, minhash: Sequence[int], candidates: Iterable[Candidate]) -> str | None:
+    """The story of the most resembling stored article, if it is a copy of `text`."""
+    mine = shingles(text)
+    best, best_score = None, -1.0
+    for candidate in candidates:
+        if estimate(minhash, candidate.minhash) < CANDIDATE:
+            continue
+        theirs = shingles(candidate.text)
+        if is_copy(mine, theirs):
+            score = sum(resemblance(mine, theirs))
+            if score > best_score:
+                best, best_score = candidate.story_id, score
     return best

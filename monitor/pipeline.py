@@ -162,9 +162,7 @@ def record(article: Article, matches: list[Match], stages: Stages) -> int | None
     with stages.store.transaction() as tx:
         if tx.is_stored(article.canonical_url):
             return None
-        story = tx.find_exact(mark.exact) or best_copy(
-            mark.minhash, [(c.story_id, c.minhash) for c in tx.candidates(mark.bands)]
-        )
+        story = tx.find_exact(mark.exact) or best_copy(article.text, mark.minhash, tx.candidates(mark.bands))
         copy = story is not None
         if story is None:
             story = tx.new_story(article.title, now)

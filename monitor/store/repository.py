@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.dedupe import Candidate
 from monitor.domain import (
     AlertView,
     Article,
@@ -35,13 +36,6 @@ from monitor.store.tables import (
     SourceRow,
     StoryRow,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCandidate:
-    article_id: int
-    story_id: str
-    minhash: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +76,16 @@ class Transaction:
         query = select(ArticleRow.story_id).where(ArticleRow.exact_hash == exact_hash, ArticleRow.story_id.is_not(None))
         return self.session.scalars(query.limit(1)).first()
 
-    def candidates(self, bands: Iterable[str]) -> list[StoredCandidate]:
+    def candidates(self, bands: Iterable[str]) -> list[Candidate]:
+        """Stored articles sharing at least one LSH band (an index lookup per band)."""
         ids = select(BandRow.article_id).where(BandRow.band.in_(list(bands))).distinct()
         rows = self.session.execute(
-            select(ArticleRow.id, ArticleRow.story_id, ArticleRow.minhash).where(ArticleRow.id.in_(ids))
+            select(ArticleRow.story_id, ArticleRow.minhash, ArticleRow.text).where(ArticleRow.id.in_(ids))
         )
         return [
-            StoredCandidate(article_id=row[0], story_id=row[1], minhash=_unpack(row[2]))
-            for row in rows
-            if row[1] is not None and row[2] is not None
+            Candidate(story_id=story, minhash=_unpack(minhash), text=text or "")
+            for story, minhash, text in rows
+            if story is not None and minhash is not None
         ]
 
     def new_story(self, headline: str, now: datetime) -> str:

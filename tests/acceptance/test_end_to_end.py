@@ -104,7 +104,8 @@ def test_once_alerts_match_labels_and_second_run_sends_nothing(
 def test_distinct_events_with_similar_wording_are_separate_stories(
     tmp_path: Path, database_url: str, fake_web: FakeWeb, webhook: WebhookReceiver, smtp: Any
 ) -> None:
-    events = [e for e in OWN if e["id"] in ("own-duma-vote", "own-senate-vote", "own-signature")]
+    """Duma vote -> Federation Council vote -> president's signature -> exchange of instruments."""
+    events = [e for e in OWN if e["id"] in ("own-duma-vote", "own-senate-vote", "own-signature", "own-exchange")]
     web = NewsWeb(fake_web, events)
     web.publish()
     config = write_config(
@@ -112,5 +113,5 @@ def test_distinct_events_with_similar_wording_are_separate_stories(
     )
     assert run_monitor("run", "--once", config=config, database_url=database_url).code == 0
     stories = {p["story"]["id"] for p in webhook.payloads()}
-    assert len(stories) == 3
+    assert len(stories) == 4
     assert {p["topic"] for p in webhook.payloads()} == {"treaty-ratification"}

@@ -56,6 +56,16 @@ OWN: list[dict[str, object]] = [
         "labels": {"treaty-ratification": 1, "dprk-troop-deployment": 0},
     },
     {
+        "id": "own-exchange",
+        "lang": "en",
+        "title": "Moscow and Pyongyang exchange treaty ratification documents",
+        "text": "Diplomats from Russia and North Korea exchanged the instruments of ratification of the partnership "
+        "treaty at a ceremony at the foreign ministry in Moscow on Wednesday.\n"
+        "The treaty entered into force on the day of the exchange, the ministry said. The ceremony was attended by "
+        "the North Korean ambassador and a deputy foreign minister, who both signed the protocol.",
+        "labels": {"treaty-ratification": 1, "dprk-troop-deployment": 0},
+    },
+    {
         "id": "own-in-force-uk",
         "lang": "uk",
         "title": "Договір між Росією та КНДР набув чинності",
