@@ -2,8 +2,9 @@
 
     python -m bench.dedup_scale [--sizes 1000,100000,1000000] [--database sqlite:///bench/out/scale.db]
 
-The background articles are loaded in bulk (negative ids, clear of the timed path's) with random MinHash signatures (unrelated
-articles: what fills a real store) and their 42 band rows each. At each size, 200 new
+The background articles are loaded in bulk (negative ids, clear of the timed path's)
+with random MinHash signatures (unrelated articles: what fills a real store) and their
+42 band rows each. At each size, 200 new
 articles go through the real path, in one transaction each: fingerprint, exact-hash
 lookup, band lookup, MinHash estimate and exact check of the candidates, insert of the
 article and its bands. Half of them are copies of articles inserted earlier at that size.
