@@ -83,6 +83,30 @@ def run(ctx: click.Context, once: bool) -> None:
     asyncio.run(run_service(settings_from(ctx), once=once))
 
 
+@cli.command()
+@config_option
+@click.option("--limit", default=20, show_default=True, help="how many stories, most recent first")
+@click.pass_context
+@handle_errors
+def stories(ctx: click.Context, limit: int) -> None:
+    """Recent stories: first and last seen, every copy (outlet, URL, time, language), alerts."""
+    from monitor.store import open_store
+
+    store = open_store(settings_from(ctx).database.url)
+    try:
+        for story in store.stories(limit):
+            alerts = ", ".join(f"{topic} ({kind})" for topic, kind in story.alerts) or "no alert"
+            click.echo(f"{story.id}  {story.headline}")
+            click.echo(
+                f"  first seen {story.first_seen:%Y-%m-%d %H:%M}, last seen {story.last_seen:%Y-%m-%d %H:%M}; "
+                f"{len(story.copies)} copies; alerts: {alerts}"
+            )
+            for copy in story.copies:
+                click.echo(f"  - {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} {copy.url}")
+    finally:
+        store.close()
+
+
 @cli.group()
 def topics() -> None:
     """Check, try and evaluate the topic rules."""

@@ -124,6 +124,7 @@ class AlertView:
 
     id: str
     topic: str
+    kind: str  # "match", or "surge" when the story reached many outlets
     created: datetime
     article: Article
     story_id: str

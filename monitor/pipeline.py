@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.alerts import Channel
-from monitor.dedupe import best_copy, canonical_url, fingerprint
+from monitor.dedupe import canonical_url
 from monitor.domain import Article, Candidate, Extracted, Fetched, Match, NotModified, Rejected, SourceKind
 from monitor.errors import FetchError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.settings import SourceSettings
 from monitor.sources import Listing, read_listing
 from monitor.store import Store
+from monitor.stories import file_article
 from monitor.topics import TopicMatcher
 
 log = logging.getLogger("monitor.pipeline")
@@ -70,19 +71,23 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         return PollReport(source.name, error=str(exc))
     next_poll = now + timedelta(seconds=interval)
     if listing is None:
-        store.record_poll(source.name, now=now, next_poll_at=next_poll)
+        store.record_poll(
+            source.name, now=now, next_poll_at=next_poll, etag=state.etag, last_modified=state.last_modified
+        )
         log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
         return PollReport(source.name)
     links = _new_links(listing, store, stages.max_new)
     outcomes = await asyncio.gather(*(process_link(source.name, link, stages) for link in links))
     assert isinstance(answer, Fetched)
+    # A sitemap index can stay the same while its child sitemaps change: no validators for it.
+    index = bool(listing.children_read)
     store.record_poll(
         source.name,
         now=now,
         next_poll_at=next_poll,
         kind=listing.kind.value,
-        etag=answer.etag,
-        last_modified=answer.last_modified,
+        etag=None if index else answer.etag,
+        last_modified=None if index else answer.last_modified,
     )
     stored = sum(1 for alerts in outcomes if alerts is not None)
     report = PollReport(source.name, new=len(links), stored=stored, alerts=sum(a or 0 for a in outcomes))
@@ -156,54 +161,31 @@ async def process_link(source: str, link: Candidate, stages: Stages) -> int | No
 
 
 def record(article: Article, matches: list[Match], stages: Stages) -> int | None:
-    """One transaction: the article, its story, its matches and their alerts (the outbox)."""
-    mark = fingerprint(article.text)
-    now = stages.clock()
-    with stages.store.transaction() as tx:
-        if tx.is_stored(article.canonical_url):
-            return None
-        story = tx.find_exact(mark.exact) or best_copy(article.text, mark.minhash, tx.candidates(mark.bands))
-        copy = story is not None
-        if story is None:
-            story = tx.new_story(article.title, now)
-        else:
-            tx.join_story(story, now)
-        article_id = tx.add_article(article, mark, story)
-        written = 0
-        for match in matches:
-            match_id = tx.add_match(article_id, match)
-            wanted = [name for name, channel in stages.channels.items() if channel.wants(match.topic)]
-            alert = tx.add_alert(
-                story_id=story,
-                topic=match.topic,
-                article_id=article_id,
-                match_id=match_id,
-                channels=wanted,
-                now=now,
-            )
-            written += alert is not None
-            log.info(
-                "matched",
-                extra={
-                    "stage": "match",
-                    "action": "alert" if alert else "copy-of-alerted",
-                    "source": article.source,
-                    "url": article.url,
-                    "topic": match.topic,
-                    "story": story,
-                },
-            )
+    """Store the article in its story with its matches and alerts, in one transaction."""
+    outcome = file_article(
+        article,
+        matches,
+        store=stages.store,
+        topics=stages.matcher.topics,
+        now=stages.clock(),
+        channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
+    )
+    if outcome is None:
+        return None
     log.info(
         "stored",
         extra={
             "stage": "dedupe",
-            "action": "copy" if copy else "new-story",
+            "action": outcome.how,
             "source": article.source,
             "url": article.url,
-            "story": story,
+            "story": outcome.story,
+            "alerts": len(outcome.alerts),
         },
     )
-    return written
+    for topic, kind in outcome.alerts:
+        log.info("alert written", extra={"stage": "match", "action": kind, "topic": topic, "url": article.url})
+    return len(outcome.alerts)
 
 
 async def _listing(answer: Fetched, source: SourceSettings, stages: Stages) -> Listing:
@@ -211,11 +193,12 @@ async def _listing(answer: Fetched, source: SourceSettings, stages: Stages) -> L
     if not listing.children:
         return listing
     articles = list(listing.articles)
-    for child in listing.children[: stages.child_sitemaps]:
+    children = listing.children[: stages.child_sitemaps]
+    for child in children:
         page = await stages.fetcher.get(child.url)
         if isinstance(page, Fetched):
             articles.extend(read_listing(page, SourceKind.SITEMAP).articles)
-    return Listing(listing.kind, tuple(articles))
+    return Listing(listing.kind, tuple(articles), children_read=children)
 
 
 def _new_links(listing: Listing, store: Store, limit: int) -> list[Candidate]:

@@ -23,6 +23,7 @@ def payload(alert: AlertView) -> dict[str, Any]:
     return {
         "id": alert.id,
         "topic": alert.topic,
+        "kind": alert.kind,
         "article": {
             "url": article.url,
             "title": article.title,
@@ -61,6 +62,8 @@ def _by_sentence(alert: AlertView) -> dict[str, list[Evidence]]:
 
 def subject(alert: AlertView) -> str:
     title = " ".join(alert.article.title.split()) or alert.article.url
+    if alert.kind == "surge":
+        title = f"Widely reported ({len(alert.other_outlets) + 1} outlets): {title}"
     return f"[{alert.topic}] {title} — {alert.article.source}"
 
 

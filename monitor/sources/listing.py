@@ -19,6 +19,7 @@ class Listing:
     kind: SourceKind
     articles: tuple[Candidate, ...]
     children: tuple[Candidate, ...] = ()  # sitemaps named by a sitemap index
+    children_read: tuple[Candidate, ...] = ()  # those of them whose articles are included
 
 
 def _unwrapped(fetched: Fetched, limit: int = 50_000_000) -> Fetched:

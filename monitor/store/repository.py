@@ -34,6 +34,7 @@ from monitor.store.tables import (
     DeliveryRow,
     MatchRow,
     SourceRow,
+    StoryKeyRow,
     StoryRow,
 )
 
@@ -44,6 +45,24 @@ class StoredArticle:
     article: Article
     story_id: str | None
     topics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    source: str
+    url: str
+    seen: datetime
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    id: str
+    headline: str
+    first_seen: datetime
+    last_seen: datetime
+    copies: tuple[StoryCopy, ...]
+    alerts: tuple[tuple[str, str], ...]  # (topic, kind)
 
 
 def _pack(values: Sequence[int]) -> bytes:
@@ -88,9 +107,11 @@ class Transaction:
             if story is not None and minhash is not None
         ]
 
-    def new_story(self, headline: str, now: datetime) -> str:
+    def new_story(self, headline: str, now: datetime, language: str | None = None) -> str:
         story_id = uuid4().hex
-        self.session.add(StoryRow(id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1))
+        self.session.add(
+            StoryRow(id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1, language=language)
+        )
         self.session.flush()  # the rows have no ORM relationship, so order the INSERTs ourselves
         return story_id
 
@@ -99,6 +120,44 @@ class Transaction:
             update(StoryRow).where(StoryRow.id == story_id).values(copies=StoryRow.copies + 1, last_seen=now)
         )
         return self.story_copies(story_id)
+
+    def cross_language_candidates(self, keys: Iterable[str], language: str, since: datetime) -> dict[str, set[str]]:
+        """Stories in another language, seen since `since`, sharing one of `keys`: their keys."""
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        ids = (
+            select(StoryKeyRow.story_id)
+            .join(StoryRow, StoryRow.id == StoryKeyRow.story_id)
+            .where(StoryKeyRow.key.in_(wanted), StoryRow.last_seen >= since, StoryRow.language != language)
+            .distinct()
+            .limit(50)
+        )
+        found: dict[str, set[str]] = {}
+        for story, key in self.session.execute(
+            select(StoryKeyRow.story_id, StoryKeyRow.key).where(StoryKeyRow.story_id.in_(ids))
+        ):
+            found.setdefault(story, set()).add(key)
+        return found
+
+    def add_story_keys(self, story_id: str, keys: Iterable[str]) -> None:
+        known = set(self.session.scalars(select(StoryKeyRow.key).where(StoryKeyRow.story_id == story_id)))
+        self.session.add_all(StoryKeyRow(key=key, story_id=story_id) for key in set(keys) - known)
+
+    def story_outlets(self, story_id: str, since: datetime) -> int:
+        query = select(func.count(ArticleRow.source.distinct())).where(
+            ArticleRow.story_id == story_id, ArticleRow.fetched_at >= since
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def match_alert(self, story_id: str, topic: str) -> tuple[int, int] | None:
+        """(article id, match id) of the story's first alert on the topic."""
+        row = self.session.execute(
+            select(AlertRow.article_id, AlertRow.match_id).where(
+                AlertRow.story_id == story_id, AlertRow.topic == topic, AlertRow.kind == "match"
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
 
     def story_copies(self, story_id: str) -> int:
         return int(self.session.scalar(select(StoryRow.copies).where(StoryRow.id == story_id)) or 0)
@@ -139,8 +198,8 @@ class Transaction:
         self.session.flush()
         return row.id
 
-    def has_alert(self, story_id: str, topic: str) -> bool:
-        query = select(AlertRow.id).where(AlertRow.story_id == story_id, AlertRow.topic == topic)
+    def has_alert(self, story_id: str, topic: str, kind: str = "match") -> bool:
+        query = select(AlertRow.id).where(AlertRow.story_id == story_id, AlertRow.topic == topic, AlertRow.kind == kind)
         return self.session.scalar(query) is not None
 
     def add_alert(
@@ -152,9 +211,10 @@ class Transaction:
         match_id: int,
         channels: Sequence[str],
         now: datetime,
+        kind: str = "match",
     ) -> str | None:
         """Write the alert and one pending delivery per channel; None if the story already has one."""
-        if self.has_alert(story_id, topic):
+        if self.has_alert(story_id, topic, kind):
             return None
         alert_id = uuid4().hex
         try:
@@ -164,6 +224,7 @@ class Transaction:
                         id=alert_id,
                         story_id=story_id,
                         topic=topic,
+                        kind=kind,
                         article_id=article_id,
                         match_id=match_id,
                         created_at=now,
@@ -246,8 +307,7 @@ class Store:
                 row.kind = kind
             if error is None:
                 row.last_ok_at, row.last_error, row.error_count = now, None, 0
-                row.etag = etag if etag is not None else row.etag
-                row.last_modified = last_modified if last_modified is not None else row.last_modified
+                row.etag, row.last_modified = etag, last_modified
             else:
                 row.last_error, row.last_error_at = error[:2000], now
                 row.error_count = (row.error_count or 0) + 1
@@ -365,6 +425,7 @@ class Store:
             return AlertView(
                 id=alert.id,
                 topic=alert.topic,
+                kind=alert.kind,
                 created=alert.created_at,
                 article=_article(article),
                 story_id=story.id,
@@ -409,6 +470,34 @@ class Store:
                 }
                 for d, topic, story_id in rows
             ]
+
+    def stories(self, limit: int = 20) -> list[StoryView]:
+        """The most recently seen stories with their copies and alerts."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(StoryRow).order_by(StoryRow.last_seen.desc(), StoryRow.id).limit(limit))
+            views = []
+            for story in rows:
+                copies = session.execute(
+                    select(ArticleRow.source, ArticleRow.url, ArticleRow.fetched_at, ArticleRow.language)
+                    .where(ArticleRow.story_id == story.id)
+                    .order_by(ArticleRow.id)
+                )
+                alerts = session.execute(
+                    select(AlertRow.topic, AlertRow.kind)
+                    .where(AlertRow.story_id == story.id)
+                    .order_by(AlertRow.created_at)
+                )
+                views.append(
+                    StoryView(
+                        id=story.id,
+                        headline=story.headline,
+                        first_seen=story.first_seen,
+                        last_seen=story.last_seen,
+                        copies=tuple(StoryCopy(*row) for row in copies),
+                        alerts=tuple((topic, kind) for topic, kind in alerts),
+                    )
+                )
+            return views
 
     def count(self, table: str) -> int:
         model = {"articles": ArticleRow, "stories": StoryRow, "alerts": AlertRow, "matches": MatchRow}[table]

@@ -65,8 +65,18 @@ class StoryRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     headline: Mapped[str] = mapped_column(Text)
     first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(index=True)
     copies: Mapped[int] = mapped_column(Integer, default=1)
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class StoryKeyRow(Base):
+    """Language-independent keys of a story (numbers, dates, names), for cross-language links."""
+
+    __tablename__ = "story_keys"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id"), primary_key=True)
 
 
 class ArticleRow(Base):
@@ -108,11 +118,12 @@ class MatchRow(Base):
 
 class AlertRow(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("story_id", "topic", name="uq_alerts_story_topic"),)
+    __table_args__ = (UniqueConstraint("story_id", "topic", "kind", name="uq_alerts_story_topic_kind"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     story_id: Mapped[str] = mapped_column(ForeignKey("stories.id"))
     topic: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="match", server_default="match")  # match | surge
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"))
     created_at: Mapped[datetime]

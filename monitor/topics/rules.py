@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.errors import ConfigError
+from monitor.settings import parse_duration
 from monitor.topics.terms import LANGUAGES, Term, parse_term
 
 SENTENCE = -1
@@ -36,7 +37,7 @@ DOCUMENT = -2
 FIELDS = ("title", "lead", "body")
 _GROUP_KEYS = {"all", "any", "not", "within", "ordered"}
 _RULE_KEYS = _GROUP_KEYS | {"name", "fields", "weight"}
-_TOPIC_KEYS = {"name", "description", "threshold", "lists", "groups", "rules"}
+_TOPIC_KEYS = {"name", "description", "threshold", "lists", "groups", "rules", "surge"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +66,20 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Surge:
+    """A follow-up alert when a story reaches `outlets` distinct outlets within `within` seconds."""
+
+    outlets: int
+    within: float
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
     name: str
     description: str
     threshold: float
     rules: tuple[Rule, ...]
+    surge: Surge | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +221,22 @@ class _Parser:
             description=str(raw.get("description", "")),
             threshold=float(threshold),
             rules=tuple(self.rule(r, f"{key}.rules[{i}]", scope) for i, r in enumerate(rules)),
+            surge=self.surge(raw.get("surge"), f"{key}.surge"),
         )
+
+    def surge(self, raw: Any, key: str) -> Surge | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or set(raw) - {"outlets", "within"}:
+            raise self.fail(key, 'must be a table { outlets = N, within = "24h" }')
+        outlets = raw.get("outlets")
+        if isinstance(outlets, bool) or not isinstance(outlets, int) or outlets < 2:
+            raise self.fail(f"{key}.outlets", "must be a whole number of at least 2")
+        try:
+            within = parse_duration(raw.get("within", "24h"))
+        except ValueError as exc:
+            raise self.fail(f"{key}.within", str(exc)) from None
+        return Surge(outlets=outlets, within=within)
 
 
 def parse_rulebook(document: Mapping[str, Any], file: str) -> RuleBook:

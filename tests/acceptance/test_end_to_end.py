@@ -58,7 +58,7 @@ def test_once_alerts_match_labels_and_second_run_sends_nothing(
     for headers, body in webhook.posts:
         assert verifier.verify(body, {k.lower(): v for k, v in headers.items()})["id"] == headers["webhook-id"]
     sample = payloads[0]
-    assert set(sample) == {"id", "topic", "article", "story", "matches", "created"}
+    assert set(sample) == {"id", "topic", "kind", "article", "story", "matches", "created"}
     assert set(sample["article"]) == {"url", "title", "source", "published", "language", "snippet"}
     assert sample["matches"] and sample["article"]["snippet"]
 

@@ -261,3 +261,36 @@ sender = "monitor@example.org"
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 """
+
+
+# A report, its Russian rewrite (another outlet, another wording), and a different Russian
+# story on the same topic (other numbers, other date): written for the tests.
+CROSS_LANGUAGE = {
+    "en": {
+        "id": "cross-en",
+        "lang": "en",
+        "title": "NATO says 11,000 North Korean troops are in Kursk",
+        "text": "NATO Secretary General Mark Rutte said on October 30 that about 11,000 North Korean soldiers had "
+        "been moved to the Kursk region to fight against Ukraine.\n"
+        "He told reporters in Brussels that Russia and Pyongyang were deepening their military ties, and that "
+        "Ukraine's President Volodymyr Zelensky had been briefed on the findings.",
+    },
+    "ru": {
+        "id": "cross-ru",
+        "lang": "ru",
+        "title": "НАТО: 11 тысяч северокорейских военных находятся в Курской области",
+        "text": "Генеральный секретарь НАТО Марк Рютте заявил 30 октября, что около 11 тысяч северокорейских "
+        "солдат переброшены в Курскую область для боевых действий против Украины.\n"
+        "По его словам, Россия и Пхеньян углубляют военное сотрудничество, а президент Украины Владимир "
+        "Зеленский был проинформирован.",
+    },
+    "ru-other": {
+        "id": "cross-ru-other",
+        "lang": "ru",
+        "title": "Разведка: КНДР отправит в Россию ещё 3 тысячи военных",
+        "text": "Южнокорейская разведка 5 ноября сообщила, что Пхеньян готовит отправку ещё около 3 тысяч "
+        "военных в Россию для участия в боях.\n"
+        "По данным ведомства, первые 7 тысяч северокорейских солдат уже находятся в Курской области, "
+        "а Владимир Зеленский призвал союзников ответить на эскалацию.",
+    },
+}

@@ -19,6 +19,7 @@ SENTENCE = "North Korean troops were <b>sent</b> to Russia."
 ALERT = AlertView(
     id="a1b2",
     topic="dprk-troop-deployment",
+    kind="match",
     created=datetime(2024, 11, 1, 10, tzinfo=UTC),
     article=ARTICLE,
     story_id="s1",
@@ -33,6 +34,7 @@ def test_payload_follows_the_contract() -> None:
     assert body == {
         "id": "a1b2",
         "topic": "dprk-troop-deployment",
+        "kind": "match",
         "article": {
             "url": ARTICLE.url,
             "title": ARTICLE.title,

@@ -1,0 +1,114 @@
+"""Stories: which story a new article belongs to, and which alerts that writes.
+
+Order of evidence: the same text (exact hash), a near-duplicate in any language's
+wording (MinHash candidates confirmed exactly), then a report in another language that
+shares the story's numbers, dates and names within a few days (`monitor.entities`).
+A story is alerted once per topic; when it reaches a topic's `surge` number of outlets
+within its window, one follow-up "surge" alert goes to the same channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.dedupe import best_copy, fingerprint
+from monitor.domain import Article, Match
+from monitor.entities import entity_keys, is_same_story, is_strong
+from monitor.store import Store, Transaction
+from monitor.topics import Topic
+
+CROSS_LANGUAGE_WINDOW = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    story: str
+    how: str  # new-story | same-text | near-duplicate | other-language
+    alerts: tuple[tuple[str, str], ...]  # (topic, kind) written
+
+
+def _other_language_story(tx: Transaction, article: Article, keys: frozenset[str], now: datetime) -> str | None:
+    strong = [k for k in keys if is_strong(k)]
+    candidates = tx.cross_language_candidates(strong, article.language, now - CROSS_LANGUAGE_WINDOW)
+    linked = [(len(keys & theirs), story) for story, theirs in candidates.items() if is_same_story(keys, theirs)]
+    return max(linked)[1] if linked else None
+
+
+def _story(tx: Transaction, article: Article, keys: frozenset[str], now: datetime) -> tuple[str, str, int]:
+    """Put the article in its story (or a new one): (story id, how it was found, article id)."""
+    mark = fingerprint(article.text)
+    found = tx.find_exact(mark.exact)
+    how = "same-text"
+    if found is None:
+        found, how = best_copy(article.text, mark.minhash, tx.candidates(mark.bands)), "near-duplicate"
+    if found is None:
+        found, how = _other_language_story(tx, article, keys, now), "other-language"
+    if found is None:
+        found, how = tx.new_story(article.title, now, article.language), "new-story"
+    else:
+        tx.join_story(found, now)
+    return found, how, tx.add_article(article, mark, found)
+
+
+def _surges(
+    tx: Transaction, story: str, topics: Iterable[Topic], channels_for: Callable[[str], list[str]], now: datetime
+) -> list[tuple[str, str]]:
+    written = []
+    for topic in topics:
+        if topic.surge is None or tx.has_alert(story, topic.name, "surge"):
+            continue
+        first = tx.match_alert(story, topic.name)
+        if first is None or tx.story_outlets(story, now - timedelta(seconds=topic.surge.within)) < topic.surge.outlets:
+            continue
+        article_id, match_id = first
+        alert = tx.add_alert(
+            story_id=story,
+            topic=topic.name,
+            article_id=article_id,
+            match_id=match_id,
+            channels=channels_for(topic.name),
+            now=now,
+            kind="surge",
+        )
+        if alert:
+            written.append((topic.name, "surge"))
+    return written
+
+
+def file_article(
+    article: Article,
+    matches: list[Match],
+    *,
+    store: Store,
+    topics: Iterable[Topic],
+    now: datetime,
+    channels_for: Callable[[str], list[str]],
+) -> Filed | None:
+    """One transaction: the article, its story, its matches and their alerts (the outbox).
+
+    None when the article is already stored (another source or instance got there first).
+    """
+    keys = entity_keys(article.title, article.text)
+    with store.transaction() as tx:
+        if tx.is_stored(article.canonical_url):
+            return None
+        story, how, article_id = _story(tx, article, keys, now)
+        tx.add_story_keys(story, keys)
+        alerts: list[tuple[str, str]] = []
+        for match in matches:
+            match_id = tx.add_match(article_id, match)
+            alert = tx.add_alert(
+                story_id=story,
+                topic=match.topic,
+                article_id=article_id,
+                match_id=match_id,
+                channels=channels_for(match.topic),
+                now=now,
+            )
+            if alert:
+                alerts.append((match.topic, "match"))
+        if how != "new-story":
+            alerts += _surges(tx, story, topics, channels_for, now)
+    return Filed(story=story, how=how, alerts=tuple(alerts))
