@@ -135,5 +135,51 @@ def measure(make: Callable[[], Index] = Index, seed: int = 3) -> None:
     print(f"precision {correct / merges:.4f}  recall {correct / len(cases):.4f}")
 
 
+# Reports and their rewrites in other languages, written for this benchmark.
+REWRITES = [
+    (
+        "Seoul says North Korea sent 3,000 more troops",
+        "South Korea's National Intelligence Service said on November 13 that North Korea had sent about 3,000 "
+        "more soldiers to Russia, bringing the total to some 14,000. Lawmaker Park Sun-won told reporters that "
+        "the new troops were training in Vladivostok.",
+        "Сеул: КНДР відправила ще 3 тисячі військових",
+        "Національна розвідувальна служба Південної Кореї 13 листопада повідомила, що Північна Корея відправила "
+        "до Росії ще близько 3 тисяч військових, загалом їх уже близько 14 тисяч. Депутат Пак Сон Вон сказав, що "
+        "нові підрозділи проходять навчання у Владивостоці.",
+    ),
+    (
+        "Seoul says North Korea sent 3,000 more troops",
+        "South Korea's National Intelligence Service said on November 13 that North Korea had sent about 3,000 "
+        "more soldiers to Russia, bringing the total to some 14,000.",
+        "국정원 \"북한, 러시아에 3천명 추가 파병\"",
+        "국가정보원은 11월 13일 북한이 러시아에 약 3천 명을 추가로 파병해 파병 규모가 1만4천 명에 이른다고 밝혔다.",
+    ),
+    (
+        "Duma ratifies North Korea pact by 399 votes",
+        "The State Duma on October 24 ratified the partnership treaty with North Korea, with 399 deputies voting "
+        "in favour. Speaker Vyacheslav Volodin said the Federation Council would consider the law on November 6.",
+        "Госдума ратифицировала договор с КНДР: за проголосовали 399 депутатов",
+        "Государственная дума 24 октября ратифицировала договор о партнерстве с КНДР, за проголосовали 399 "
+        "депутатов. Председатель Вячеслав Володин сообщил, что Совет Федерации рассмотрит закон 6 ноября.",
+    ),
+]
+
+
+def measure_cross_language() -> None:
+    from monitor.entities import entity_keys, is_same_story
+
+    linked = sum(is_same_story(entity_keys(t1, x1), entity_keys(t2, x2)) for t1, x1, t2, x2 in REWRITES)
+    dev = CORPUS / "dev.jsonl"
+    examples = [json.loads(line) for line in dev.read_text().splitlines()] if dev.is_file() else []
+    reports = [(e["lang"], e["story"], e.get("title", ""), e.get("text") or (CORPUS / e["file"]).read_text())
+               for e in examples]
+    reports += [(str(e["lang"]), str(e["id"]), str(e["title"]), str(e["text"])) for e in OWN]
+    pairs = [(a, b) for i, a in enumerate(reports) for b in reports[i + 1 :] if a[0] != b[0] and a[1] != b[1]]
+    wrong = sum(is_same_story(entity_keys(a[2], a[3]), entity_keys(b[2], b[3])) for a, b in pairs)
+    print(f"cross-language: {linked}/{len(REWRITES)} rewrites linked; "
+          f"{wrong}/{len(pairs)} pairs of distinct stories in different languages wrongly linked")
+
+
 if __name__ == "__main__":
     measure()
+    measure_cross_language()
