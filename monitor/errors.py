@@ -43,4 +43,6 @@ class SourceError(MonitorError):
 
 
 class DeliveryError(MonitorError):
-    pass
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor import USER_AGENT
-from monitor.alerts import DeliveryPolicy, build_channels, deliver_pending
+from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
 from monitor.errors import ConfigError
 from monitor.extract import Extractor
 from monitor.fetch import Fetcher, FetchOptions, make_client
@@ -68,6 +68,7 @@ class Service:
     stages: Stages
     policy: DeliveryPolicy
     extractor: Extractor
+    metrics: Metrics
 
     @property
     def store(self) -> Store:
@@ -82,7 +83,16 @@ class Service:
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:
-        await deliver_pending(self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy)
+        await deliver_pending(
+            self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, metrics=self.metrics
+        )
+
+    def digest(self, name: str) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            channel = self.stages.channels[name]
+            await send_digest(self.store, channel, clock=self.stages.clock, policy=self.policy, metrics=self.metrics)
+
+        return job
 
     async def run_once(self) -> None:
         """Every source once, then pending alerts with a few short in-run retries."""
@@ -90,7 +100,12 @@ class Service:
         far = self.stages.clock() + timedelta(days=3650)
         for attempt in range(self.settings.service.once_delivery_attempts):
             report = await deliver_pending(
-                self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, due_before=far
+                self.store,
+                self.stages.channels,
+                clock=self.stages.clock,
+                policy=self.policy,
+                due_before=far,
+                metrics=self.metrics,
             )
             if report.failed == 0:
                 break
@@ -132,6 +147,11 @@ class Service:
             poll_every=poll_every,
             deliver_every=self.settings.service.deliver_interval,
             start_at=self.stages.clock(),
+            digests=[
+                (c.name, tracked(self.digest(c.name)), c.mode, c.timezone)
+                for c in self.settings.channels
+                if c.enabled and c.is_digest
+            ],
         )
         await self.extractor.warm()
         scheduler.start()
@@ -158,13 +178,22 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 fetcher=Fetcher(client, options, clock=clock),
                 extractor=extractor,
                 matcher=TopicMatcher(book),
-                channels=build_channels(settings.channels, client, clock),
+                channels=build_channels(settings.channels, client, clock, Renderer(settings.templates_path())),
                 clock=clock,
                 interval=settings.service.interval,
                 max_new=settings.service.max_new_per_source,
             )
-            policy = DeliveryPolicy(attempts=settings.service.delivery_attempts, backoff=settings.service.retry_backoff)
-            yield Service(settings=settings, stages=stages, policy=policy, extractor=extractor)
+            service = settings.service
+            policy = DeliveryPolicy(
+                attempts=service.delivery_attempts,
+                backoff=service.retry_backoff,
+                max_backoff=service.retry_backoff_max,
+                max_age=service.delivery_max_age,
+            )
+            metrics = Metrics()
+            if service.metrics_port is not None:
+                metrics.serve(service.metrics_port)
+            yield Service(settings=settings, stages=stages, policy=policy, extractor=extractor, metrics=metrics)
     finally:
         extractor.close()
         store.close()

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -91,8 +92,11 @@ class ServiceSettings(_Durations):
     extract_workers: int = Field(default=0, ge=0)  # 0: one per core
     max_new_per_source: int = Field(default=200, ge=1)
     delivery_attempts: int = Field(default=8, ge=1)
+    delivery_max_age: float = 172800.0  # an alert still undelivered after 2 days is marked failed
     once_delivery_attempts: int = Field(default=3, ge=1)
     retry_backoff: float = 30.0
+    retry_backoff_max: float = 3600.0
+    metrics_port: int | None = Field(default=None, ge=0, lt=65536)  # Prometheus /metrics on 127.0.0.1
 
 
 class SourceSettings(_Durations):
@@ -105,14 +109,44 @@ class SourceSettings(_Durations):
     _check_url = field_validator("url")(_http_url)
 
 
-class WebhookSettings(_Durations):
+_MODE = re.compile(r"^(immediate|hourly|daily at ([01]?\d|2[0-3]):([0-5]\d))$")
+
+
+class _ChannelBase(_Durations):
+    """What every channel has: a name, the topics it receives, and when it sends."""
+
     name: str = Field(min_length=1)
+    topics: tuple[str, ...] | None = None
+    enabled: bool = True
+    mode: str = "immediate"  # "immediate", "hourly", or "daily at HH:MM"
+    timezone: str = "UTC"  # for "daily at HH:MM"
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if not _MODE.match(value.strip()):
+            raise ValueError("must be 'immediate', 'hourly' or 'daily at HH:MM'")
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def is_digest(self) -> bool:
+        return self.mode != "immediate"
+
+
+class WebhookSettings(_ChannelBase):
     type: Literal["webhook"]
     url: str
     secret: str | None = None
     timeout: float = 10.0
-    topics: tuple[str, ...] | None = None
-    enabled: bool = True
 
     _check_url = field_validator("url")(_http_url)
 
@@ -122,8 +156,7 @@ class WebhookSettings(_Durations):
         return value or None
 
 
-class EmailSettings(_Durations):
-    name: str = Field(min_length=1)
+class EmailSettings(_ChannelBase):
     type: Literal["email"]
     to: tuple[str, ...] = Field(min_length=1)
     sender: str
@@ -134,8 +167,6 @@ class EmailSettings(_Durations):
     username: str | None = None
     password: str | None = None
     timeout: float = 20.0
-    topics: tuple[str, ...] | None = None
-    enabled: bool = True
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> EmailSettings:
@@ -144,7 +175,14 @@ class EmailSettings(_Durations):
         return self
 
 
-ChannelSettings = Annotated[WebhookSettings | EmailSettings, Field(discriminator="type")]
+class AppriseSettings(_ChannelBase):
+    """Any service Apprise reaches (Slack, Telegram, Discord, Teams, ntfy, Matrix, ...) by its URLs."""
+
+    type: Literal["apprise"]
+    urls: tuple[str, ...] = Field(min_length=1)
+
+
+ChannelSettings = Annotated[WebhookSettings | EmailSettings | AppriseSettings, Field(discriminator="type")]
 
 
 class Settings(_Model):
@@ -154,6 +192,7 @@ class Settings(_Model):
     sources: tuple[SourceSettings, ...] = ()
     channels: tuple[ChannelSettings, ...] = ()
     topics_file: str = "topics.toml"
+    templates_dir: str = "templates"  # Jinja2 templates here override the built-in ones
     topics: tuple[dict[str, Any], ...] = ()  # optional: topics inline instead of topics_file
     lists: dict[str, Any] = Field(default_factory=dict)
     config_path: str = ""
@@ -170,6 +209,9 @@ class Settings(_Model):
 
     def topics_path(self) -> Path:
         return Path(self.config_path).parent / self.topics_file
+
+    def templates_path(self) -> Path:
+        return Path(self.config_path).parent / self.templates_dir
 
 
 def expand_env(value: Any, env: Mapping[str, str], key: str, file: str) -> Any:
@@ -208,7 +250,7 @@ def error_key(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             key += f"[{part}]"
-        elif part in ("webhook", "email") and key.endswith("]"):
+        elif part in ("webhook", "email", "apprise") and key.endswith("]"):
             continue
         else:
             key += f".{part}" if key else str(part)

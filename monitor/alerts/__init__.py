@@ -1,6 +1,19 @@
-"""Alerts: rendering (payload, email), channels (webhook, email) and the delivery loop."""
+"""Alerts: rendering (payload, email, digests), channels (webhook, email, apprise), delivery."""
 
-from monitor.alerts.channels import Channel, EmailChannel, WebhookChannel, build_channels
-from monitor.alerts.deliver import DeliveryPolicy, deliver_pending
+from monitor.alerts.channels import AppriseChannel, Channel, EmailChannel, WebhookChannel, build_channels
+from monitor.alerts.deliver import DeliveryPolicy, deliver_pending, send_digest
+from monitor.alerts.metrics import Metrics
+from monitor.alerts.render import Renderer
 
-__all__ = ["Channel", "DeliveryPolicy", "EmailChannel", "WebhookChannel", "build_channels", "deliver_pending"]
+__all__ = [
+    "AppriseChannel",
+    "Channel",
+    "DeliveryPolicy",
+    "EmailChannel",
+    "Metrics",
+    "Renderer",
+    "WebhookChannel",
+    "build_channels",
+    "deliver_pending",
+    "send_digest",
+]

@@ -1,14 +1,29 @@
-"""What an alert looks like on the wire: the webhook JSON (contract) and the email."""
+"""What an alert looks like on the wire: the webhook JSON (contract), email and digests.
+
+Email and digest bodies come from Jinja2 templates (`monitor/alerts/templates`), which a
+`templates/` folder beside the config can override file by file. HTML templates are
+autoescaped; headers are built from sanitised single lines, so an article title cannot
+add a header.
+"""
 
 from __future__ import annotations
 
-import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
 from monitor.domain import AlertView, Evidence
+
+MAX_SUBJECT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -18,7 +33,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def payload(alert: AlertView) -> dict[str, Any]:
-    """The webhook body, exactly as DESIGN.md's contract lays it out."""
+    """The webhook body: DESIGN.md's contract, plus `kind` (match | surge)."""
     article = alert.article
     return {
         "id": alert.id,
@@ -38,76 +53,133 @@ def payload(alert: AlertView) -> dict[str, Any]:
     }
 
 
-def _highlight(sentence: str, hits: list[Evidence]) -> str:
-    """Escape the sentence and wrap each hit in <mark>; overlapping hits are merged."""
+def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
+    """No line breaks or control characters (no header injection), bounded length."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def highlight(sentence: str, hits: Sequence[Evidence]) -> Markup:
+    """The sentence escaped, each hit wrapped in <mark>; overlapping hits are merged."""
     spans = sorted((e.start, e.end) for e in hits if 0 <= e.start < e.end <= len(sentence))
-    out, cursor = [], 0
+    out, cursor = Markup(""), 0
     for first, end in spans:
         start = max(first, cursor)
         if start >= end:
             continue
-        out.append(html.escape(sentence[cursor:start]))
-        out.append(f"<mark>{html.escape(sentence[start:end])}</mark>")
+        out += escape(sentence[cursor:start]) + Markup("<mark>") + escape(sentence[start:end]) + Markup("</mark>")
         cursor = end
-    out.append(html.escape(sentence[cursor:]))
-    return "".join(out)
+    return out + escape(sentence[cursor:])
 
 
-def _by_sentence(alert: AlertView) -> dict[str, list[Evidence]]:
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    text: str
+    marked: Markup
+
+
+def _sentences(alert: AlertView) -> list[_Sentence]:
     grouped: dict[str, list[Evidence]] = {}
     for item in alert.matches:
         grouped.setdefault(item.sentence, []).append(item)
-    return grouped
+    return [_Sentence(sentence, highlight(sentence, hits)) for sentence, hits in grouped.items()]
 
 
 def subject(alert: AlertView) -> str:
-    title = " ".join(alert.article.title.split()) or alert.article.url
+    title = alert.article.title or alert.article.url
     if alert.kind == "surge":
         title = f"Widely reported ({len(alert.other_outlets) + 1} outlets): {title}"
-    return f"[{alert.topic}] {title} — {alert.article.source}"
+    return one_line(f"[{alert.topic}] {title} — {alert.article.source}")
 
 
-def email_message(alert: AlertView, *, sender: str, to: tuple[str, ...]) -> EmailMessage:
-    article = alert.article
-    grouped = _by_sentence(alert)
-    terms = ", ".join(dict.fromkeys(e.term for e in alert.matches))
-    others = ", ".join(alert.other_outlets)
-    published = _iso(article.published) or "unknown"
-    text_lines = [
-        f"Topic: {alert.topic}",
-        f"Title: {article.title}",
-        f"Outlet: {article.source}",
-        f"Published: {published}",
-        f"Link: {article.url}",
-        f"Story: {alert.story_id} ({alert.story_copies} copies{'; also in ' + others if others else ''})",
-        f"Matched terms: {terms}",
-        "",
-        "Evidence:",
-        *(f"  > {sentence}" for sentence in grouped),
+def _groups(alerts: Sequence[AlertView]) -> list[dict[str, Any]]:
+    """Alerts by topic, then by story, in the order they were created."""
+    topics: dict[str, dict[str, list[AlertView]]] = {}
+    for alert in sorted(alerts, key=lambda a: a.created):
+        topics.setdefault(alert.topic, {}).setdefault(alert.story_id, []).append(alert)
+    return [
+        {
+            "topic": topic,
+            "stories": [
+                {
+                    "id": story,
+                    "headline": items[0].article.title,
+                    "copies": max(a.story_copies for a in items),
+                    "alerts": items,
+                }
+                for story, items in stories.items()
+            ],
+        }
+        for topic, stories in topics.items()
     ]
-    evidence_html = "".join(
-        f"<blockquote>{_highlight(sentence, hits)}</blockquote>" for sentence, hits in grouped.items()
-    )
-    also = f"<p>Also reported by: {html.escape(others)}</p>" if others else ""
-    body_html = (
-        "<html><body>"
-        f"<p><b>{html.escape(alert.topic)}</b></p>"
-        f'<h2><a href="{html.escape(article.url, quote=True)}">{html.escape(article.title)}</a></h2>'
-        f"<p>{html.escape(article.source)} · {html.escape(published)} · {html.escape(article.language)}</p>"
-        f"{evidence_html}"
-        f"<p>Story {html.escape(alert.story_id)}: {alert.story_copies} copies</p>{also}"
-        f'<p><a href="{html.escape(article.url, quote=True)}">Read the article</a></p>'
-        "</body></html>"
-    )
+
+
+class Renderer:
+    """Renders emails and digests from the templates; built once and passed to channels."""
+
+    def __init__(self, overrides: Path | None = None) -> None:
+        loaders: list[Any] = [FileSystemLoader(str(overrides))] if overrides and overrides.is_dir() else []
+        self._env = Environment(
+            loader=ChoiceLoader([*loaders, PackageLoader("monitor.alerts", "templates")]),
+            autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def _render(self, name: str, **context: Any) -> str:
+        return self._env.get_template(name).render(**context)
+
+    def text(self, alert: AlertView) -> str:
+        return self._render("email.txt.j2", **self._alert_context(alert))
+
+    def digest_text(self, alerts: Sequence[AlertView], channel: str = "") -> str:
+        return self._render("digest.txt.j2", groups=_groups(alerts), count=len(alerts), channel=channel)
+
+    @staticmethod
+    def _alert_context(alert: AlertView) -> dict[str, Any]:
+        return {
+            "alert": alert,
+            "published": _iso(alert.article.published) or "unknown",
+            "terms": ", ".join(dict.fromkeys(e.term for e in alert.matches)),
+            "sentences": _sentences(alert),
+            "outlets": len(alert.other_outlets) + 1,
+        }
+
+    def email(self, alert: AlertView, *, sender: str, to: Sequence[str]) -> EmailMessage:
+        context = self._alert_context(alert)
+        message = _message(subject(alert), sender, to, alert.created, message_id=alert.id)
+        message["X-Monitor-Alert-Id"] = alert.id
+        message.set_content(self._render("email.txt.j2", **context))
+        message.add_alternative(self._render("email.html.j2", **context), subtype="html")
+        return message
+
+    def digest_email(
+        self,
+        alerts: Sequence[AlertView],
+        *,
+        sender: str,
+        to: Sequence[str],
+        channel: str,
+        digest_id: str,
+        now: datetime,
+    ) -> EmailMessage:
+        topics = ", ".join(dict.fromkeys(a.topic for a in alerts))
+        message = _message(f"Digest: {len(alerts)} alerts ({topics})", sender, to, now, message_id=digest_id)
+        message["X-Monitor-Alert-Ids"] = one_line(" ".join(a.id for a in alerts), limit=20000)
+        context = {"groups": _groups(alerts), "count": len(alerts), "channel": channel}
+        message.set_content(self._render("digest.txt.j2", **context))
+        message.add_alternative(self._render("digest.html.j2", **context), subtype="html")
+        return message
+
+
+def _message(title: str, sender: str, to: Sequence[str], when: datetime, *, message_id: str) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = subject(alert)
+    message["Subject"] = one_line(title)
     message["From"] = sender
     message["To"] = ", ".join(to)
-    message["Date"] = format_datetime(alert.created if alert.created.tzinfo else alert.created.replace(tzinfo=UTC))
+    message["Date"] = format_datetime(when if when.tzinfo else when.replace(tzinfo=UTC))
     # The alert id doubles as the Message-ID: a resend after a crash is recognisable as the same mail.
     domain = sender.rpartition("@")[2] or "monitor.local"
-    message["Message-ID"] = f"<{alert.id}@{domain}>" if alert.id else make_msgid()
-    message["X-Monitor-Alert-Id"] = alert.id
-    message.set_content("\n".join(text_lines))
-    message.add_alternative(body_html, subtype="html")
+    message["Message-ID"] = f"<{message_id}@{domain}>"
     return message

@@ -56,7 +56,7 @@ def add_alert(store: Store, now: datetime, channels: list[str]) -> str:
 
 async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store) -> None:
     clock = Clock()
-    policy = DeliveryPolicy(attempts=3, backoff=60)
+    policy = DeliveryPolicy(attempts=3, backoff=60, jitter=0)
     receiver = WebhookReceiver(status=503)
     with receiver.running(), smtp_sink() as sink:
         settings = [

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
-from monitor.alerts.render import email_message, payload, subject
+from monitor.alerts.render import Renderer, payload, subject
 from monitor.domain import AlertView, Article, Evidence
 
 ARTICLE = Article(
@@ -50,7 +52,7 @@ def test_payload_follows_the_contract() -> None:
 
 
 def test_email_is_multipart_escaped_and_highlighted() -> None:
-    message = email_message(ALERT, sender="monitor@desk.test", to=("a@desk.test",))
+    message = Renderer().email(ALERT, sender="monitor@desk.test", to=("a@desk.test",))
     assert message["Subject"] == subject(ALERT) == "[dprk-troop-deployment] Troops <sent> & more — wire"
     assert message["Message-ID"] == "<a1b2@desk.test>"
     html = message.get_body(("html",)).get_content()
@@ -59,3 +61,41 @@ def test_email_is_multipart_escaped_and_highlighted() -> None:
     assert 'href="https://wire.test/a?x=1&amp;y=2"' in html and "gazette, herald" in html
     plain = message.get_body(("plain",)).get_content()
     assert ARTICLE.url in plain and SENTENCE in plain
+
+
+def test_hostile_title_and_text_render_safely_and_add_no_header() -> None:
+    hostile = "<script>alert(1)</script>\r\nBcc: victim@evil.test\r\n\r\nbody" + " very long" * 200
+    article = replace(ARTICLE, title=hostile)
+    sentence = "<img src=x onerror=alert(1)> North Korean troops\r\nX-Injected: yes"
+    alert = replace(ALERT, article=article, matches=(Evidence("troop*", sentence, 43, 49),))
+    message = Renderer().email(alert, sender="monitor@desk.test", to=("a@desk.test",))
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"] and len(message["Subject"]) <= 200
+    raw = message.as_bytes()
+    head = raw.split(b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n", 1)[0]
+    names = {line.split(b":")[0].lower() for line in head.splitlines() if line and not line[:1].isspace()}
+    assert names == {b"subject", b"from", b"to", b"date", b"message-id", b"x-monitor-alert-id", b"mime-version",
+                     b"content-type"}
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    plain = message.get_body(("plain",)).get_content()
+    assert "very long" in plain  # the text part carries the content as text
+
+
+def test_templates_can_be_overridden_from_the_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "email.txt.j2").write_text("Custom: {{ alert.topic }} {{ alert.article.title }}\n", encoding="utf-8")
+    message = Renderer(tmp_path).email(ALERT, sender="m@x.test", to=("a@x.test",))
+    assert message.get_body(("plain",)).get_content().startswith("Custom: dprk-troop-deployment Troops <sent>")
+    assert "<mark>" in message.get_body(("html",)).get_content()  # the built-in HTML template still applies
+
+
+def test_digest_groups_by_topic_and_story() -> None:
+    second = replace(ALERT, id="c3", created=ALERT.created.replace(minute=30))
+    other = replace(ALERT, id="d4", topic="treaty-ratification", story_id="s2")
+    message = Renderer().digest_email([ALERT, second, other], sender="m@x.test", to=("a@x.test",), channel="desk",
+                                      digest_id="digest-1", now=ALERT.created)
+    text = message.get_body(("plain",)).get_content()
+    assert "3 alerts for desk" in text
+    assert text.index("== dprk-troop-deployment (1 stories)") < text.index("== treaty-ratification (1 stories)")
+    assert message["X-Monitor-Alert-Ids"] == "a1b2 c3 d4"
