@@ -107,6 +107,73 @@ def stories(ctx: click.Context, limit: int) -> None:
         store.close()
 
 
+@cli.group(invoke_without_command=True)
+@config_option
+@click.option("--limit", default=20, show_default=True, help="how many alerts, newest first")
+@click.pass_context
+@handle_errors
+def alerts(ctx: click.Context, limit: int) -> None:
+    """Recent alerts with their delivery state per channel (retry: `monitor alerts retry`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.store import open_store
+
+    store = open_store(settings_from(ctx).database.url)
+    try:
+        for alert, deliveries in store.recent_alerts(limit):
+            click.echo(
+                f"{alert.id}  {alert.created:%Y-%m-%d %H:%M}  {alert.topic} ({alert.kind})  "
+                f"{alert.article.title} — {alert.article.source}"
+            )
+            for d in deliveries:
+                error = f"  last error: {d['last_error']}" if d["last_error"] else ""
+                click.echo(f"    {d['channel']}: {d['status']} after {d['attempts']} attempts{error}")
+    finally:
+        store.close()
+
+
+@alerts.command("retry")
+@config_option
+@click.argument("alert_id", required=False)
+@click.option("--failed", is_flag=True, help="every delivery marked failed")
+@click.pass_context
+@handle_errors
+def alerts_retry(ctx: click.Context, alert_id: str | None, failed: bool) -> None:
+    """Make an alert's unsent deliveries (or every failed one) due again; the service sends them."""
+    from datetime import UTC, datetime
+
+    from monitor.store import open_store
+
+    if not alert_id and not failed:
+        raise click.UsageError("give an alert id (or its first characters) or --failed")
+    store = open_store(settings_from(ctx).database.url)
+    try:
+        count = store.retry_deliveries(now=datetime.now(UTC), alert_id=alert_id, failed=failed)
+    finally:
+        store.close()
+    click.echo(f"{count} deliveries due again")
+
+
+@cli.group()
+def channels() -> None:
+    """Check the alert channels."""
+
+
+@channels.command("test")
+@config_option
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def channels_test(ctx: click.Context, name: str) -> None:
+    """Send a test message through one channel and report the answer (exit 1 if refused)."""
+    from monitor.service import test_channel
+
+    ok, answer = asyncio.run(test_channel(settings_from(ctx), name))
+    click.echo(answer)
+    if not ok:
+        sys.exit(1)
+
+
 @cli.group()
 def topics() -> None:
     """Check, try and evaluate the topic rules."""

@@ -27,3 +27,5 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "apscheduler", "charset_normalizer", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is the design (one poll at a time), not news.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from monitor import USER_AGENT
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
-from monitor.errors import ConfigError
+from monitor.domain import AlertView, Article, Evidence
+from monitor.errors import ConfigError, DeliveryError
 from monitor.extract import Extractor
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.pipeline import Stages, poll_source
@@ -189,6 +191,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 backoff=service.retry_backoff,
                 max_backoff=service.retry_backoff_max,
                 max_age=service.delivery_max_age,
+                claim=service.delivery_claim,
             )
             metrics = Metrics()
             if service.metrics_port is not None:
@@ -197,6 +200,44 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     finally:
         extractor.close()
         store.close()
+
+
+async def test_channel(settings: Settings, name: str, clock: Callable[[], datetime] = utcnow) -> tuple[bool, str]:
+    """Send a made-up alert through one configured channel: (accepted, what happened)."""
+    chosen = [c for c in settings.channels if c.name == name]
+    if not chosen:
+        known = ", ".join(c.name for c in settings.channels) or "none"
+        raise ConfigError(settings.config_path, "channels", f"no channel named {name!r} (channels: {known})")
+    now = clock()
+    article = Article(
+        source="monitor",
+        url="https://example.org/monitor-test",
+        canonical_url="",
+        title="Test alert",
+        text="",
+        language="en",
+        published=now,
+        fetched_at=now,
+    )
+    sentence = "This is a test message from the news monitor."
+    alert = AlertView(
+        id=f"test-{uuid4().hex[:12]}",
+        topic="test",
+        kind="test",
+        created=now,
+        article=article,
+        story_id="test",
+        story_copies=1,
+        matches=(Evidence("test", sentence, 10, 14),),
+    )
+    channel_settings = chosen[0].model_copy(update={"enabled": True, "mode": "immediate"})
+    async with make_client(fetch_options(settings)) as client:
+        channel = build_channels([channel_settings], client, clock, Renderer(settings.templates_path()))[name]
+        try:
+            await channel.send(alert)
+        except DeliveryError as exc:
+            return False, f"refused: {exc}"
+    return True, f"sent test alert {alert.id} through {name}"
 
 
 async def run(settings: Settings, *, once: bool) -> None:

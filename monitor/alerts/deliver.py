@@ -31,6 +31,7 @@ class DeliveryPolicy:
     max_backoff: float = 3600.0
     jitter: float = 0.2  # +- this share of the backoff, so retries of many alerts spread out
     max_age: float = 172800.0
+    claim: float = 60.0  # seconds a delivery being sent is kept from other senders
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
     def retry_at(
@@ -90,7 +91,14 @@ async def deliver_pending(
     """Send one batch of the pending deliveries of immediate channels due by `due_before` (default: now)."""
     immediate = {name: channel for name, channel in channels.items() if not channel.is_digest}
     sent = failed = 0
-    for delivery in store.due_deliveries(due_before or clock(), immediate, limit=batch):
+    for delivery_id in store.due_deliveries(clock(), immediate, due_before=due_before, limit=batch):
+        # One claim at a time: a crash leaves at most the delivery being sent claimed.
+        claimed = store.claim_deliveries(
+            clock(), immediate, due_before=due_before, ids=[delivery_id], hold=policy.claim
+        )
+        if not claimed:
+            continue  # another loop or instance took it meanwhile
+        delivery = claimed[0]
         alert = store.alert_view(delivery.alert_id)
         try:
             await immediate[delivery.channel].send(alert)
@@ -125,7 +133,7 @@ async def send_digest(
     metrics: Metrics | None = None,
 ) -> DeliveryReport:
     """Everything pending for a digest channel, as one message grouped by topic and story."""
-    deliveries = store.due_deliveries(clock(), [channel.name], limit=1000)
+    deliveries = store.claim_deliveries(clock(), [channel.name], limit=1000, hold=policy.claim)
     if not deliveries:
         return DeliveryReport()
     alerts = [store.alert_view(d.alert_id) for d in deliveries]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 import numpy as np
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -393,23 +393,50 @@ class Store:
 
     # -- deliveries ----------------------------------------------------------------------
 
-    def due_deliveries(self, now: datetime, channels: Iterable[str], limit: int = 100) -> list[Delivery]:
-        with Session(self.engine) as session, session.begin():
-            query = (
-                select(DeliveryRow)
-                .where(
-                    DeliveryRow.status == "pending",
-                    DeliveryRow.next_attempt_at <= now,
-                    DeliveryRow.channel.in_(list(channels)),
-                )
-                .order_by(DeliveryRow.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+    def _due(self, now: datetime, channels: Iterable[str], due_before: datetime | None) -> Select[DeliveryRow]:
+        return (
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.status == "pending",
+                DeliveryRow.next_attempt_at <= (due_before or now),
+                DeliveryRow.channel.in_(list(channels)),
+                or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until <= now),
             )
-            return [
-                Delivery(id=r.id, alert_id=r.alert_id, channel=r.channel, attempts=r.attempts)
-                for r in session.scalars(query)
-            ]
+            .order_by(DeliveryRow.id)
+        )
+
+    def due_deliveries(
+        self, now: datetime, channels: Iterable[str], *, due_before: datetime | None = None, limit: int = 500
+    ) -> list[int]:
+        """Ids of unclaimed pending deliveries due by `due_before` (default `now`), oldest first."""
+        with Session(self.engine) as session:
+            return [row.id for row in session.scalars(self._due(now, channels, due_before).limit(limit))]
+
+    def claim_deliveries(
+        self,
+        now: datetime,
+        channels: Iterable[str],
+        *,
+        due_before: datetime | None = None,
+        ids: Iterable[int] | None = None,
+        limit: int = 1,
+        hold: float = 60.0,
+    ) -> list[Delivery]:
+        """Claim due deliveries (or those of `ids` still due) for `hold` seconds.
+
+        A claim keeps every other loop (the same process's, or another instance's on the same
+        PostgreSQL, where SKIP LOCKED lets them pass each other) off the row while it is being
+        sent; a crashed sender's claim simply expires.
+        """
+        with Session(self.engine) as session, session.begin():
+            query = self._due(now, channels, due_before)
+            if ids is not None:
+                query = query.where(DeliveryRow.id.in_(list(ids)))
+            claimed = []
+            for row in session.scalars(query.limit(limit).with_for_update(skip_locked=True)):
+                row.claimed_until = now + timedelta(seconds=hold)
+                claimed.append(Delivery(id=row.id, alert_id=row.alert_id, channel=row.channel, attempts=row.attempts))
+            return claimed
 
     def alert_view(self, alert_id: str) -> AlertView:
         with Session(self.engine) as session:
@@ -442,6 +469,7 @@ class Store:
         with Session(self.engine) as session, session.begin():
             row = session.get_one(DeliveryRow, delivery_id)
             row.attempts += 1
+            row.claimed_until = None
             if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now, None
             else:
@@ -450,6 +478,48 @@ class Store:
                     row.status = "failed"
                 else:
                     row.next_attempt_at = retry_at
+
+    def recent_alerts(self, limit: int = 20) -> list[tuple[AlertView, list[dict[str, object]]]]:
+        """The newest alerts with their delivery state per channel."""
+        with Session(self.engine) as session:
+            ids = list(
+                session.scalars(select(AlertRow.id).order_by(AlertRow.created_at.desc(), AlertRow.id).limit(limit))
+            )
+            found = []
+            for alert_id in ids:
+                deliveries = session.scalars(
+                    select(DeliveryRow).where(DeliveryRow.alert_id == alert_id).order_by(DeliveryRow.channel)
+                )
+                states: list[dict[str, object]] = [
+                    {
+                        "channel": d.channel,
+                        "status": d.status,
+                        "attempts": d.attempts,
+                        "last_error": d.last_error,
+                        "next_attempt_at": d.next_attempt_at,
+                        "sent_at": d.sent_at,
+                    }
+                    for d in deliveries
+                ]
+                found.append((self.alert_view(alert_id), states))
+            return found
+
+    def retry_deliveries(self, *, now: datetime, alert_id: str | None = None, failed: bool = False) -> int:
+        """Make deliveries due again (attempts start over): one alert's unsent ones, or every failed one."""
+        with Session(self.engine) as session, session.begin():
+            query = update(DeliveryRow).values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None)
+            if alert_id is not None:
+                query = query.where(DeliveryRow.alert_id.startswith(alert_id), DeliveryRow.status != "sent")
+            elif failed:
+                query = query.where(DeliveryRow.status == "failed")
+            else:
+                return 0
+            return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+    def pending_count(self) -> int:
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == "pending")
+            return int(session.scalar(query) or 0)
 
     def delivery_rows(self) -> list[dict[str, object]]:
         with Session(self.engine) as session:

@@ -144,3 +144,4 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]  # a sender is working on it until then

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.alerts import DeliveryPolicy, build_channels, deliver_pending
+from monitor.alerts import DeliveryPolicy, build_channels, deliver_pending, send_digest
 from monitor.dedupe import fingerprint
 from monitor.domain import Article, Evidence, Match
+from monitor.scheduler import next_digest
 from monitor.settings import EmailSettings, WebhookSettings
 from monitor.store import Store, open_store
 from tests.support.servers import WebhookReceiver, smtp_sink
@@ -32,23 +33,23 @@ def store(database_url: str) -> Iterator[Store]:
     opened.close()
 
 
-def add_alert(store: Store, now: datetime, channels: list[str]) -> str:
+def add_alert(store: Store, now: datetime, channels: list[str], n: int = 1, topic: str = "t") -> str:
     with store.transaction() as tx:
-        story = tx.new_story("Title", now)
+        story = tx.new_story(f"Title {n}", now)
         article = Article(
             source="wire",
-            url="https://w.test/1",
-            canonical_url="https://w.test/1",
-            title="Title",
-            text="Body",
+            url=f"https://w.test/{n}",
+            canonical_url=f"https://w.test/{n}",
+            title=f"Title {n}",
+            text=f"Body {n}",
             language="en",
             published=now,
             fetched_at=now,
         )
-        article_id = tx.add_article(article, fingerprint("Body"), story)
-        match_id = tx.add_match(article_id, Match("t", 1.0, (Evidence("body", "Body.", 0, 4),)))
+        article_id = tx.add_article(article, fingerprint(f"Body {n}"), story)
+        match_id = tx.add_match(article_id, Match(topic, 1.0, (Evidence("body", "Body.", 0, 4),)))
         alert = tx.add_alert(
-            story_id=story, topic="t", article_id=article_id, match_id=match_id, channels=channels, now=now
+            story_id=story, topic=topic, article_id=article_id, match_id=match_id, channels=channels, now=now
         )
     assert alert is not None
     return alert
@@ -141,3 +142,100 @@ async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
     assert sink.logged_in == "desk" and len(sink.messages) == 1  # type: ignore[attr-defined]
     anon = next(r for r in store.delivery_rows() if r["channel"] == "anon")
     assert anon["status"] == "pending" and "530" in str(anon["last_error"])
+
+
+async def deliver_until_done(store: Store, channels: dict[str, Any], clock: Clock, policy: DeliveryPolicy) -> None:
+    """Run the loop as the service would, jumping the clock to each next attempt."""
+    for _ in range(20):
+        await deliver_pending(store, channels, clock=clock, policy=policy)
+        pending = [r for r in store.delivery_rows() if r["status"] == "pending"]
+        if not pending:
+            return
+        clock.now += timedelta(hours=2)
+
+
+async def test_503_three_times_then_200_is_delivered_once_after_four_attempts(store: Store) -> None:
+    clock = Clock()
+    receiver = WebhookReceiver(script=[503, 503, 503])
+    with receiver.running():
+        async with httpx.AsyncClient() as client:
+            channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
+            alert_id = add_alert(store, clock(), ["hook"])
+            await deliver_until_done(store, channels, clock, DeliveryPolicy(attempts=8, jitter=0))
+    (row,) = store.delivery_rows()
+    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 4, None)
+    assert [h["webhook-id"] for h, _ in receiver.posts] == [alert_id] * 4
+
+
+async def test_404_is_retried_then_failed_with_its_status_never_sent(store: Store) -> None:
+    clock = Clock()
+    receiver = WebhookReceiver(status=404)
+    with receiver.running():
+        async with httpx.AsyncClient() as client:
+            channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
+            add_alert(store, clock(), ["hook"])
+            await deliver_until_done(store, channels, clock, DeliveryPolicy(attempts=4, jitter=0))
+    (row,) = store.delivery_rows()
+    assert (row["status"], row["attempts"]) == ("failed", 4) and "HTTP 404" in str(row["last_error"])
+    assert len(receiver.posts) == 4
+
+
+async def test_retry_after_and_max_age_are_honoured(store: Store) -> None:
+    clock = Clock()
+    receiver = WebhookReceiver(status=429, headers={"Retry-After": "600"})
+    policy = DeliveryPolicy(attempts=10, backoff=1, jitter=0, max_age=1800)
+    with receiver.running():
+        async with httpx.AsyncClient() as client:
+            channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
+            add_alert(store, clock(), ["hook"])
+            await deliver_pending(store, channels, clock=clock, policy=policy)
+            clock.now += timedelta(seconds=599)
+            await deliver_pending(store, channels, clock=clock, policy=policy)
+            assert len(receiver.posts) == 1  # the receiver asked for ten minutes, not our one second
+            clock.now += timedelta(seconds=1)
+            await deliver_pending(store, channels, clock=clock, policy=policy)
+            clock.now += timedelta(seconds=1200)  # the alert is now older than max_age
+            await deliver_pending(store, channels, clock=clock, policy=policy)
+    (row,) = store.delivery_rows()
+    assert (row["status"], row["attempts"]) == ("failed", 3) and "HTTP 429" in str(row["last_error"])
+
+
+async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(store: Store) -> None:
+    clock = Clock()  # 12:00 UTC
+    receiver = WebhookReceiver()
+    with receiver.running(), smtp_sink() as sink:
+        settings: list[Any] = [
+            WebhookSettings(name="hook", type="webhook", url=receiver.url, mode="hourly"),
+            EmailSettings(
+                name="mail",
+                type="email",
+                to=("d@x.test",),
+                sender="m@x.test",
+                smtp_host="127.0.0.1",
+                smtp_port=sink.port,
+                mode="daily at 13:00",
+                timezone="Europe/Kyiv",
+            ),  # type: ignore[attr-defined]
+        ]
+        async with httpx.AsyncClient() as client:
+            channels = build_channels(settings, client, clock)
+            for n, (minutes, topic) in enumerate(((5, "t"), (20, "u"), (50, "t"))):  # two topics, three stories
+                clock.now = datetime(2024, 11, 5, 12, minutes, tzinfo=UTC)
+                add_alert(store, clock(), ["hook", "mail"], n, topic)
+                assert (await deliver_pending(store, channels, clock=clock, policy=DeliveryPolicy())).sent == 0
+            assert receiver.posts == [] and sink.messages == []
+            hourly = next_digest("hourly", "UTC", clock())
+            daily = next_digest("daily at 13:00", "Europe/Kyiv", clock())
+            assert hourly == datetime(2024, 11, 5, 13, 0, tzinfo=UTC)
+            assert daily.astimezone(UTC) == datetime(2024, 11, 6, 11, 0, tzinfo=UTC)  # 13:00 in Kyiv (UTC+2)
+            clock.now = hourly
+            assert (await send_digest(store, channels["hook"], clock=clock, policy=DeliveryPolicy())).sent == 3
+            clock.now = daily
+            assert (await send_digest(store, channels["mail"], clock=clock, policy=DeliveryPolicy())).sent == 3
+            assert (await send_digest(store, channels["mail"], clock=clock, policy=DeliveryPolicy())).sent == 0
+    assert len(receiver.posts) == 1 and len(sink.messages) == 1
+    digest = receiver.payloads()[0]
+    assert digest["kind"] == "digest" and len(digest["alerts"]) == 3
+    text = sink.messages[0].get_body(("plain",)).get_content()
+    assert "3 alerts for mail" in text and "== t (2 stories)" in text and "== u (1 stories)" in text
+    assert all(r["status"] == "sent" for r in store.delivery_rows())

@@ -68,7 +68,7 @@ def test_one_alert_per_story_and_topic_with_a_delivery_per_channel(store: Store)
             now=NOW,
         )
     assert alert is not None and again is None
-    due = store.due_deliveries(NOW, ["hook", "mail"])
+    due = store.claim_deliveries(NOW, ["hook", "mail"], limit=10)
     assert sorted(d.channel for d in due) == ["hook", "mail"]
     view = store.alert_view(alert)
     assert view.story_copies == 2 and view.article.url == "https://w.test/1" and view.matches[0].term == "x"
@@ -89,13 +89,14 @@ def test_delivery_outcomes(store: Store) -> None:
         tx.add_alert(
             story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW
         )
-    (delivery,) = store.due_deliveries(NOW, ["hook"])
+    (delivery,) = store.claim_deliveries(NOW, ["hook"])
+    assert store.claim_deliveries(NOW, ["hook"]) == []  # claimed: no other sender takes it
     store.finish_delivery(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
-    assert store.due_deliveries(NOW, ["hook"]) == []
-    (retry,) = store.due_deliveries(NOW + timedelta(minutes=1), ["hook"])
+    assert store.claim_deliveries(NOW, ["hook"]) == []
+    (retry,) = store.claim_deliveries(NOW + timedelta(minutes=1), ["hook"])
     assert retry.attempts == 1
     store.finish_delivery(retry.id, now=NOW, error=None, retry_at=None)
-    assert store.due_deliveries(NOW + timedelta(days=1), ["hook"]) == []
+    assert store.claim_deliveries(NOW + timedelta(days=1), ["hook"]) == []
     assert [(r["status"], r["attempts"]) for r in store.delivery_rows()] == [("sent", 2)]
 
 
@@ -120,3 +121,16 @@ def test_known_urls_and_rejected_pages(store: Store) -> None:
         "https://w.test/5",
     }
     assert store.article_status("https://w.test/x") == ("rejected", "no main text found")
+
+
+def test_a_crashed_senders_claim_expires(store: Store) -> None:
+    with store.transaction() as tx:
+        story = tx.new_story("T", NOW)
+        a = tx.add_article(article(7), fingerprint("seven"), story)
+        tx.add_alert(
+            story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW
+        )
+    (claimed,) = store.claim_deliveries(NOW, ["hook"], hold=30)
+    assert store.claim_deliveries(NOW + timedelta(seconds=29), ["hook"]) == []
+    (again,) = store.claim_deliveries(NOW + timedelta(seconds=30), ["hook"])
+    assert again.id == claimed.id

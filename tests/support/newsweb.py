@@ -240,6 +240,7 @@ class NewsWeb:
 [service]
 deliver_interval = "1s"
 retry_backoff = "1s"
+delivery_claim = "2s"
 extract_workers = 2
 
 [fetch]

@@ -6,6 +6,7 @@ import hashlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -104,10 +105,24 @@ class FakeWeb:
 
 
 class WebhookReceiver:
-    """Records POSTs; answers with `status` (change it to simulate a refusing endpoint)."""
+    """Records POSTs; answers with the next status of `script`, then with `status`.
 
-    def __init__(self, status: int = 200) -> None:
+    `delay` seconds pass between reading a request (it is recorded then) and answering it,
+    like a slow endpoint; `headers` are added to every answer.
+    """
+
+    def __init__(
+        self,
+        status: int = 200,
+        *,
+        script: list[int] | None = None,
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status = status
+        self.script = list(script or [])
+        self.delay = delay
+        self.headers = headers or {}
         self.posts: list[tuple[dict[str, str], bytes]] = []
         self.event = threading.Event()
         self.lock = threading.Lock()
@@ -121,7 +136,12 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
                     receiver.posts.append((dict(self.headers), body))
-                self.send_response(receiver.status)
+                    status = receiver.script.pop(0) if receiver.script else receiver.status
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(status)
+                for key, value in receiver.headers.items():
+                    self.send_header(key, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 receiver.event.set()
@@ -152,16 +172,17 @@ class _Collect:
 
 
 @contextmanager
-def smtp_sink(login: tuple[str, str] | None = None) -> Iterator[_Collect]:
+def smtp_sink(login: tuple[str, str] | None = None, port: int | None = None) -> Iterator[_Collect]:
     """A real SMTP server (aiosmtpd) on a free loopback port; `.port` is set on the collector.
 
     With `login`, the server requires AUTH with that user and password (over plain TCP: the
     test has no certificate) and records the user that logged in as `.logged_in`.
     """
     handler = _Collect()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port: ask the OS for a free one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if port is None:
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port: ask the OS for a free one
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     extra: dict[str, Any] = {}
     if login is not None:
 

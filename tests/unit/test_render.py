@@ -74,8 +74,16 @@ def test_hostile_title_and_text_render_safely_and_add_no_header() -> None:
     raw = message.as_bytes()
     head = raw.split(b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n", 1)[0]
     names = {line.split(b":")[0].lower() for line in head.splitlines() if line and not line[:1].isspace()}
-    assert names == {b"subject", b"from", b"to", b"date", b"message-id", b"x-monitor-alert-id", b"mime-version",
-                     b"content-type"}
+    assert names == {
+        b"subject",
+        b"from",
+        b"to",
+        b"date",
+        b"message-id",
+        b"x-monitor-alert-id",
+        b"mime-version",
+        b"content-type",
+    }
     html = message.get_body(("html",)).get_content()
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -93,8 +101,14 @@ def test_templates_can_be_overridden_from_the_config_folder(tmp_path: Path) -> N
 def test_digest_groups_by_topic_and_story() -> None:
     second = replace(ALERT, id="c3", created=ALERT.created.replace(minute=30))
     other = replace(ALERT, id="d4", topic="treaty-ratification", story_id="s2")
-    message = Renderer().digest_email([ALERT, second, other], sender="m@x.test", to=("a@x.test",), channel="desk",
-                                      digest_id="digest-1", now=ALERT.created)
+    message = Renderer().digest_email(
+        [ALERT, second, other],
+        sender="m@x.test",
+        to=("a@x.test",),
+        channel="desk",
+        digest_id="digest-1",
+        now=ALERT.created,
+    )
     text = message.get_body(("plain",)).get_content()
     assert "3 alerts for desk" in text
     assert text.index("== dprk-troop-deployment (1 stories)") < text.index("== treaty-ratification (1 stories)")
