@@ -88,6 +88,7 @@ class Service:
         await deliver_pending(
             self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, metrics=self.metrics
         )
+        self.metrics.pending.set(self.store.pending_count())
 
     def digest(self, name: str) -> Callable[[], Awaitable[None]]:
         async def job() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,10 +145,12 @@ async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
     assert anon["status"] == "pending" and "530" in str(anon["last_error"])
 
 
-async def deliver_until_done(store: Store, channels: dict[str, Any], clock: Clock, policy: DeliveryPolicy) -> None:
+async def deliver_until_done(
+    store: Store, channels: dict[str, Any], clock: Clock, policy: DeliveryPolicy, metrics: Any = None
+) -> None:
     """Run the loop as the service would, jumping the clock to each next attempt."""
     for _ in range(20):
-        await deliver_pending(store, channels, clock=clock, policy=policy)
+        await deliver_pending(store, channels, clock=clock, policy=policy, metrics=metrics)
         pending = [r for r in store.delivery_rows() if r["status"] == "pending"]
         if not pending:
             return
@@ -239,3 +242,23 @@ async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(stor
     text = sink.messages[0].get_body(("plain",)).get_content()
     assert "3 alerts for mail" in text and "== t (2 stories)" in text and "== u (1 stories)" in text
     assert all(r["status"] == "sent" for r in store.delivery_rows())
+
+
+async def test_delivery_outcomes_are_counted_for_prometheus(store: Store) -> None:
+    from monitor.alerts import Metrics
+
+    clock = Clock()
+    metrics = Metrics()
+    receiver = WebhookReceiver(script=[500])
+    with receiver.running():
+        async with httpx.AsyncClient() as client:
+            channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
+            add_alert(store, clock(), ["hook"])
+            await deliver_until_done(store, channels, clock, DeliveryPolicy(jitter=0), metrics)
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            metrics.serve(port)
+            scraped = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    assert 'monitor_deliveries_total{channel="hook",outcome="retry"} 1.0' in scraped
+    assert 'monitor_deliveries_total{channel="hook",outcome="sent"} 1.0' in scraped
