@@ -175,6 +175,121 @@ CASES = [
     ("", "Пхеньян может отправить на фронт дополнительные подразделения.", 0, 1),
     ("", "북러 정상은 조약에 서명했다. 조약은 양국이 비준서를 교환한 날부터 발효된다.", 0, 0),
     ("", "The treaty signed in June enters into force once both sides exchange instruments.", 0, 0),
+    # treaty positives
+    (
+        "Kim Jong Un ratifies mutual defence treaty with Russia",
+        "North Korean leader Kim Jong Un has ratified the comprehensive strategic partnership treaty with Russia, state media KCNA reported on Tuesday.",
+        1,
+        0,
+    ),
+    (
+        "Russia's Duma votes to ratify North Korea defence pact",
+        "Russian lawmakers voted unanimously on Thursday to ratify a mutual defence treaty with North Korea.",
+        1,
+        0,
+    ),
+    (
+        "Путин ратифицировал договор с КНДР",
+        "Владимир Путин подписал закон, ратифицирующий договор о всеобъемлющем стратегическом партнёрстве с Северной Кореей.",
+        1,
+        0,
+    ),
+    (
+        "Договір про партнерство між РФ і КНДР набув чинності",
+        "Договір про всеосяжне стратегічне партнерство між Росією та Північною Кореєю набув чинності 4 грудня.",
+        1,
+        0,
+    ),
+    (
+        "김정은, 북러 포괄적 전략적 동반자 관계 조약 비준",
+        "김정은 국무위원장이 북러 조약을 비준하는 정령에 서명했다고 조선중앙통신이 보도했다.",
+        1,
+        0,
+    ),
+    (
+        "러 하원, 북러 조약 비준동의안 만장일치 통과",
+        "러시아 국가두마(하원)가 북한과의 포괄적 전략적 동반자 관계 조약 비준안을 만장일치로 통과시켰다.",
+        1,
+        0,
+    ),
+    (
+        "Совет Федерации одобрил ратификацию договора с Пхеньяном",
+        "Сенаторы единогласно одобрили закон о ратификации договора с КНДР.",
+        1,
+        0,
+    ),
+    (
+        "Рада Федерації схвалила ратифікацію договору з КНДР",
+        "Верхня палата російського парламенту схвалила закон про ратифікацію договору з Північною Кореєю.",
+        1,
+        0,
+    ),
+    # treaty negatives
+    (
+        "Putin and Kim sign defence pact in Pyongyang",
+        "Russian President Vladimir Putin and North Korean leader Kim Jong Un signed a comprehensive strategic partnership treaty on Wednesday.",
+        0,
+        0,
+    ),
+    (
+        "Russia ratifies treaty with Iran",
+        "The State Duma ratified a comprehensive strategic partnership treaty with Iran on Tuesday. North Korea signed a similar pact last year.",
+        0,
+        0,
+    ),
+    ("이란과 러시아 조약 비준", "러시아 하원이 이란과의 포괄적 전략적 동반자 조약을 비준했다.", 0, 0),
+    # troops positives
+    (
+        "Pentagon: North Korean troops moving toward Ukraine's border",
+        "The Pentagon said some North Korean soldiers had already moved into Russia's Kursk region.",
+        0,
+        1,
+    ),
+    (
+        "북한군, 쿠르스크 전선서 첫 교전",
+        "쿠르스크 지역에 배치된 북한군이 우크라이나군과 처음으로 교전했다고 우크라이나 당국이 밝혔다.",
+        0,
+        1,
+    ),
+    (
+        "ЗСУ взяли в полон двох північнокорейських солдатів",
+        "Українські військові захопили в полон двох військовослужбовців КНДР у Курській області.",
+        0,
+        1,
+    ),
+    (
+        "Кремль опроверг присутствие военных КНДР на Украине",
+        "Песков назвал сообщения о северокорейских солдатах на Украине фейком.",
+        0,
+        1,
+    ),
+    (
+        "Ким Чен Ын может отправить войска в Россию",
+        "Эксперты допускают, что Пхеньян направит несколько тысяч военнослужащих для участия в войне.",
+        0,
+        1,
+    ),
+    (
+        "북한 특수부대 러시아 파견 공식 확인",
+        "국정원은 북한 특수부대원 1500명이 러시아 블라디보스토크에 도착했다고 밝혔다.",
+        0,
+        1,
+    ),
+    # troops negatives
+    (
+        "North Korea tests new ballistic missile",
+        "North Korea fired a ballistic missile into the sea, South Korea's military said. The launch came as troops from the US and South Korea held drills.",
+        0,
+        0,
+    ),
+    (
+        "Russian soldiers use North Korean artillery shells",
+        "Russian troops are firing North Korean shells at Ukrainian positions, officials said.",
+        0,
+        0,
+    ),
+    ("북한 노동자 러시아 건설현장 투입", "북한 노동자 수천 명이 러시아 건설현장에 투입된 것으로 알려졌다.", 0, 0),
+    ("Північнокорейські туристи відвідали Москву", "Група туристів з КНДР відвідала Москву.", 0, 0),
 ]
 
 
