@@ -92,9 +92,9 @@ class Index:
         found = self.exact.get(mark.exact)
         if found is None:
             seen = {id(c): c for band in mark.bands for c in self.bands.get(band, ())}
-            found = best_copy(text, mark.minhash, seen.values())
+            found = best_copy(mark, seen.values())
         if found is None:
-            candidate = Candidate(story, mark.minhash, text)
+            candidate = Candidate(story, mark.minhash, mark.shingles)
             for band in mark.bands:
                 self.bands[band].append(candidate)
             self.exact[mark.exact] = story
@@ -151,7 +151,7 @@ REWRITES = [
         "Seoul says North Korea sent 3,000 more troops",
         "South Korea's National Intelligence Service said on November 13 that North Korea had sent about 3,000 "
         "more soldiers to Russia, bringing the total to some 14,000.",
-        "국정원 \"북한, 러시아에 3천명 추가 파병\"",
+        '국정원 "북한, 러시아에 3천명 추가 파병"',
         "국가정보원은 11월 13일 북한이 러시아에 약 3천 명을 추가로 파병해 파병 규모가 1만4천 명에 이른다고 밝혔다.",
     ),
     (
@@ -171,13 +171,16 @@ def measure_cross_language() -> None:
     linked = sum(is_same_story(entity_keys(t1, x1), entity_keys(t2, x2)) for t1, x1, t2, x2 in REWRITES)
     dev = CORPUS / "dev.jsonl"
     examples = [json.loads(line) for line in dev.read_text().splitlines()] if dev.is_file() else []
-    reports = [(e["lang"], e["story"], e.get("title", ""), e.get("text") or (CORPUS / e["file"]).read_text())
-               for e in examples]
+    reports = [
+        (e["lang"], e["story"], e.get("title", ""), e.get("text") or (CORPUS / e["file"]).read_text()) for e in examples
+    ]
     reports += [(str(e["lang"]), str(e["id"]), str(e["title"]), str(e["text"])) for e in OWN]
     pairs = [(a, b) for i, a in enumerate(reports) for b in reports[i + 1 :] if a[0] != b[0] and a[1] != b[1]]
     wrong = sum(is_same_story(entity_keys(a[2], a[3]), entity_keys(b[2], b[3])) for a, b in pairs)
-    print(f"cross-language: {linked}/{len(REWRITES)} rewrites linked; "
-          f"{wrong}/{len(pairs)} pairs of distinct stories in different languages wrongly linked")
+    print(
+        f"cross-language: {linked}/{len(REWRITES)} rewrites linked; "
+        f"{wrong}/{len(pairs)} pairs of distinct stories in different languages wrongly linked"
+    )
 
 
 if __name__ == "__main__":

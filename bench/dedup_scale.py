@@ -98,9 +98,9 @@ def timed_round(store, rng: random.Random, size: int, count: int = 200) -> list[
             fetched_at=NOW,
         )
         started = time.perf_counter()
-        mark = fingerprint(article.text)
+        mark = fingerprint(article.text)  # in the service a worker process does this
         with store.transaction() as tx:
-            story = tx.find_exact(mark.exact) or best_copy(article.text, mark.minhash, tx.candidates(mark.bands))
+            story = tx.find_exact(mark.exact) or best_copy(mark, tx.candidates(mark.bands))
             if story is None:
                 story = tx.new_story(article.title, NOW)
             else:

@@ -7,6 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -74,13 +75,19 @@ def cli(ctx: click.Context, log_level: str) -> None:
 @cli.command()
 @config_option
 @click.option("--once", is_flag=True, help="one cycle: poll every source once, deliver, exit")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="with --once: write what the run did and where its time went, as JSON",
+)
 @click.pass_context
 @handle_errors
-def run(ctx: click.Context, once: bool) -> None:
+def run(ctx: click.Context, once: bool, report: Path | None) -> None:
     """Run the service until SIGTERM/SIGINT (or one cycle with --once)."""
     from monitor.service import run as run_service
 
-    asyncio.run(run_service(settings_from(ctx), once=once))
+    asyncio.run(run_service(settings_from(ctx), once=once, report=report))
 
 
 @cli.command()

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from courlan import normalize_url
-from datasketch import MinHash
 
 from monitor.domain import Fingerprint
 
@@ -73,11 +73,22 @@ def shingles(text: str) -> set[str]:
     return found
 
 
+def shingle_hashes(text: str) -> np.ndarray:
+    """The shingles as sorted, unique 32-bit hashes: what is stored and compared."""
+    return np.unique(np.fromiter((zlib.crc32(s.encode()) for s in shingles(text)), dtype=np.uint32))
+
+
 def fingerprint(text: str) -> Fingerprint:
-    sketch = MinHash(num_perm=NUM_PERM, seed=_SEED)
-    sketch.update_batch([s.encode() for s in shingles(text)])
+    """Exact hash, MinHash, LSH band keys and shingle hashes of a text (CPU work: done in the workers)."""
+    # Imported on first use: datasketch's package import pulls in SciPy (about 0.4 s), which a
+    # `run --once` with nothing new should not pay.
+    from datasketch.minhash import MinHash  # noqa: PLC0415
+
+    hashes = shingle_hashes(text)
+    sketch = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=int)
+    sketch.update_batch(hashes.tolist())
     values = tuple(int(v) for v in sketch.hashvalues)
-    return Fingerprint(exact=exact_hash(text), minhash=values, bands=band_keys(values))
+    return Fingerprint(exact=exact_hash(text), minhash=values, bands=band_keys(values), shingles=hashes.tobytes())
 
 
 def band_keys(values: Sequence[int]) -> tuple[str, ...]:
@@ -93,36 +104,36 @@ def estimate(a: Sequence[int], b: Sequence[int]) -> float:
     return float(np.mean(np.asarray(a, dtype=np.uint32) == np.asarray(b, dtype=np.uint32)))
 
 
-def resemblance(a: set[str], b: set[str]) -> tuple[float, float]:
-    """Exact (Jaccard, containment) of two shingle sets."""
-    if not a or not b:
+def resemblance(a: bytes, b: bytes) -> tuple[float, float]:
+    """Exact (Jaccard, containment) of two sets of shingle hashes (sorted uint32 bytes)."""
+    left, right = np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32)
+    if not len(left) or not len(right):
         return 0.0, 0.0
-    common = len(a & b)
-    return common / len(a | b), common / min(len(a), len(b))
+    common = len(np.intersect1d(left, right, assume_unique=True))
+    return common / (len(left) + len(right) - common), common / min(len(left), len(right))
 
 
-def is_copy(a: set[str], b: set[str]) -> bool:
+def is_copy(a: bytes, b: bytes) -> bool:
     jaccard, containment = resemblance(a, b)
-    return jaccard >= JACCARD or (containment >= CONTAINMENT and min(len(a), len(b)) >= MIN_CONTAINED)
+    smaller = min(len(a), len(b)) // 4
+    return jaccard >= JACCARD or (containment >= CONTAINMENT and smaller >= MIN_CONTAINED)
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     story_id: str
     minhash: tuple[int, ...]
-    text: str
+    shingles: bytes
 
 
-def best_copy(text: str, minhash: Sequence[int], candidates: Iterable[Candidate]) -> str | None:
-    """The story of the most resembling stored article, if it is a copy of `text`."""
-    mine = shingles(text)
+def best_copy(mark: Fingerprint, candidates: Iterable[Candidate]) -> str | None:
+    """The story of the most resembling stored article, if the fingerprinted text is a copy of it."""
     best, best_score = None, -1.0
     for candidate in candidates:
-        if estimate(minhash, candidate.minhash) < CANDIDATE:
+        if estimate(mark.minhash, candidate.minhash) < CANDIDATE:
             continue
-        theirs = shingles(candidate.text)
-        if is_copy(mine, theirs):
-            score = sum(resemblance(mine, theirs))
+        if is_copy(mark.shingles, candidate.shingles):
+            score = sum(resemblance(mark.shingles, candidate.shingles))
             if score > best_score:
                 best, best_score = candidate.story_id, score
     return best

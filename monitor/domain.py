@@ -88,6 +88,7 @@ class Fingerprint:
     exact: str
     minhash: tuple[int, ...]
     bands: tuple[str, ...]
+    shingles: bytes = b""  # sorted unique uint32 hashes of the text's shingles
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,16 @@
-"""trafilatura adapter: page HTML -> Extracted | Rejected, run in a process pool.
+"""trafilatura adapter: page HTML -> Extracted | Rejected.
 
-Extraction is CPU-bound (lxml tree work), so it runs off the event loop in worker
-processes sized to the cores; the event loop only awaits the futures.
+A pure function of the page: `monitor.worker` runs it in the worker processes, off the
+event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
-import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from configparser import ConfigParser
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-
-import trafilatura
-from trafilatura.settings import use_config
 
 from monitor.domain import Extracted, Rejected
 from monitor.language import detect_language, normalise_code
@@ -33,6 +26,8 @@ def _config() -> ConfigParser:
     News items can be two sentences long: below trafilatura's default minimum sizes it
     falls back to a baseline that joins paragraphs and keeps bylines and share buttons.
     """
+    from trafilatura.settings import use_config  # noqa: PLC0415  (workers only; see extract_page)
+
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "40")
     config.set("DEFAULT", "MIN_OUTPUT_SIZE", "20")
@@ -52,6 +47,10 @@ def _published(value: str | None) -> datetime | None:
 
 def extract_page(html: bytes, url: str) -> Extracted | Rejected:
     """Pure function of the page; safe to run in another process."""
+    # trafilatura is imported where pages are extracted (the worker processes), not in the
+    # main process, which only hands pages over: that keeps start-up short.
+    import trafilatura  # noqa: PLC0415
+
     try:
         found = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False, config=_config()
@@ -80,30 +79,3 @@ def extract_page(html: bytes, url: str) -> Extracted | Rejected:
         canonical_url=canonical if isinstance(canonical, str) and canonical.startswith("http") else None,
         author=document.get("author"),
     )
-
-
-_WARM_UP = (
-    b"<html lang='en'><body><article><h1>Warm-up</h1><p>"
-    + b"A paragraph that makes trafilatura load its models and settings. " * 3
-    + b"</p></article></body></html>"
-)
-
-
-class Extractor:
-    """Owns the worker processes; `close()` waits for them to finish."""
-
-    def __init__(self, workers: int = 0) -> None:
-        self.workers = workers or os.cpu_count() or 1
-        # forkserver: workers do not inherit the event loop, sockets or database handles.
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver"))
-
-    async def warm(self) -> None:
-        """Start every worker and import trafilatura there, so the first article waits for neither."""
-        await asyncio.gather(*(self.extract(_WARM_UP, "http://warm-up.invalid/") for _ in range(self.workers)))
-
-    async def extract(self, html: bytes, url: str) -> Extracted | Rejected:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, extract_page, html, url)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)

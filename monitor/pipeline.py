@@ -9,39 +9,43 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.alerts import Channel
 from monitor.dedupe import canonical_url
-from monitor.domain import Article, Candidate, Extracted, Fetched, Match, NotModified, Rejected, SourceKind
+from monitor.domain import Article, Candidate, Fetched, Match, NotModified, Rejected, SourceKind
 from monitor.errors import FetchError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.settings import SourceSettings
 from monitor.sources import Listing, read_listing
 from monitor.store import Store
 from monitor.stories import file_article
+from monitor.timing import Timings
 from monitor.topics import TopicMatcher
+from monitor.worker import Prepared
 
 log = logging.getLogger("monitor.pipeline")
 
 
-class Extracts(Protocol):
-    async def extract(self, html: bytes, url: str) -> Extracted | Rejected: ...
+class Prepares(Protocol):
+    async def prepare(self, html: bytes, url: str) -> Prepared: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Stages:
     store: Store
     fetcher: Fetcher
-    extractor: Extracts
+    workers: Prepares
     matcher: TopicMatcher
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime]
     interval: float = 600.0
     max_new: int = 200
     child_sitemaps: int = 3
+    timings: Timings = field(default_factory=Timings)
+    inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,9 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     state = store.source_state(source.name)
     interval = source.interval or stages.interval
     try:
-        answer = await stages.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+        with stages.timings.measure("fetch"):
+            answer = await stages.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+        stages.timings.count("requests: source" if isinstance(answer, Fetched) else "requests: source, 304")
         listing = None if isinstance(answer, NotModified) else await _listing(answer, source, stages)
     except (FetchError, SourceError) as exc:
         delay = max(interval, exc.retry_after or 0) if isinstance(exc, FetchError) else interval
@@ -110,26 +116,12 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
 async def process_link(source: str, link: Candidate, stages: Stages) -> int | None:
     """fetch -> extract -> dedupe -> match -> outbox. Returns alerts written, None if not stored."""
     url = canonical_url(link.url)
-    try:
-        page = await stages.fetcher.get(link.url)
-    except FetchError as exc:
-        if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
-            stages.store.record_rejected(
-                source=source, url=link.url, canonical_url=url, reason=str(exc), now=stages.clock()
-            )
-        log.warning(
-            "article fetch failed",
-            extra={
-                "stage": "fetch",
-                "action": "error",
-                "source": source,
-                "url": link.url,
-                "error": exc.reason,
-            },
-        )
-        return None
-    assert isinstance(page, Fetched)  # no validators were sent, so no 304
-    extracted = await stages.extractor.extract(page.content, page.url)
+    async with stages.inflight:  # bounds the pages held in memory: fetched, waiting for a worker
+        page = await _fetch_article(source, link, url, stages)
+        if page is None:
+            return None
+        prepared = await stages.workers.prepare(page.content, page.url)
+    extracted = prepared.extracted
     if isinstance(extracted, Rejected):
         stages.store.record_rejected(
             source=source, url=link.url, canonical_url=url, reason=extracted.reason, now=stages.clock()
@@ -156,19 +148,41 @@ async def process_link(source: str, link: Candidate, stages: Stages) -> int | No
         fetched_at=stages.clock(),
         author=extracted.author,
     )
-    matches = stages.matcher.matches(article.title, article.text)
-    return record(article, matches, stages)
+    with stages.timings.measure("match"):
+        matches = stages.matcher.matches(article.title, article.text)
+    return record(article, matches, stages, prepared)
 
 
-def record(article: Article, matches: list[Match], stages: Stages) -> int | None:
+async def _fetch_article(source: str, link: Candidate, url: str, stages: Stages) -> Fetched | None:
+    try:
+        page = await stages.fetcher.get(link.url)
+    except FetchError as exc:
+        if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
+            stages.store.record_rejected(
+                source=source, url=link.url, canonical_url=url, reason=str(exc), now=stages.clock()
+            )
+        log.warning(
+            "article fetch failed",
+            extra={"stage": "fetch", "action": "error", "source": source, "url": link.url, "error": exc.reason},
+        )
+        return None
+    stages.timings.count("requests: article")
+    assert isinstance(page, Fetched)  # no validators were sent, so no 304
+    return page
+
+
+def record(article: Article, matches: list[Match], stages: Stages, prepared: Prepared | None = None) -> int | None:
     """Store the article in its story with its matches and alerts, in one transaction."""
     outcome = file_article(
         article,
         matches,
+        mark=prepared.fingerprint if prepared else None,
+        keys=prepared.keys if prepared else None,
         store=stages.store,
         topics=stages.matcher.topics,
         now=stages.clock(),
         channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
+        timings=stages.timings,
     )
     if outcome is None:
         return None
@@ -189,15 +203,19 @@ def record(article: Article, matches: list[Match], stages: Stages) -> int | None
 
 
 async def _listing(answer: Fetched, source: SourceSettings, stages: Stages) -> Listing:
-    listing = read_listing(answer, SourceKind(source.kind) if source.kind else None)
+    with stages.timings.measure("parse"):
+        listing = read_listing(answer, SourceKind(source.kind) if source.kind else None)
     if not listing.children:
         return listing
     articles = list(listing.articles)
     children = listing.children[: stages.child_sitemaps]
     for child in children:
-        page = await stages.fetcher.get(child.url)
+        with stages.timings.measure("fetch"):
+            page = await stages.fetcher.get(child.url)
+        stages.timings.count("requests: child sitemap")
         if isinstance(page, Fetched):
-            articles.extend(read_listing(page, SourceKind.SITEMAP).articles)
+            with stages.timings.measure("parse"):
+                articles.extend(read_listing(page, SourceKind.SITEMAP).articles)
     return Listing(listing.kind, tuple(articles), children_read=children)
 
 

@@ -6,25 +6,29 @@ The only module that reads the real clock and installs signal handlers.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import resource
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 from monitor import USER_AGENT
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
 from monitor.domain import AlertView, Article, Evidence
 from monitor.errors import ConfigError, DeliveryError
-from monitor.extract import Extractor
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.pipeline import Stages, poll_source
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import Store, open_store
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
+from monitor.worker import Workers
 
 log = logging.getLogger("monitor.service")
 
@@ -69,7 +73,7 @@ class Service:
     settings: Settings
     stages: Stages
     policy: DeliveryPolicy
-    extractor: Extractor
+    workers: Workers
     metrics: Metrics
 
     @property
@@ -99,7 +103,11 @@ class Service:
 
     async def run_once(self) -> None:
         """Every source once, then pending alerts with a few short in-run retries."""
-        await asyncio.gather(self.extractor.warm(), self.poll(self.sources))
+        await self.poll(self.sources)  # extraction workers start with the first new page, if any
+        with self.stages.timings.measure("deliver"):
+            await self._deliver_with_retries()
+
+    async def _deliver_with_retries(self) -> None:
         far = self.stages.clock() + timedelta(days=3650)
         for attempt in range(self.settings.service.once_delivery_attempts):
             report = await deliver_pending(
@@ -156,7 +164,7 @@ class Service:
                 if c.enabled and c.is_digest
             ],
         )
-        await self.extractor.warm()
+        await self.workers.warm()
         scheduler.start()
         log.info("service started", extra={"stage": "service", "action": "start", "sources": len(self.sources)})
         await stop.wait()
@@ -173,13 +181,13 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     store = open_store(settings.database.url)
     store.sync_sources((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)
-    extractor = Extractor(settings.service.extract_workers)
+    workers = Workers(settings.service.extract_workers)
     try:
         async with make_client(options) as client:
             stages = Stages(
                 store=store,
                 fetcher=Fetcher(client, options, clock=clock),
-                extractor=extractor,
+                workers=workers,
                 matcher=TopicMatcher(book),
                 channels=build_channels(settings.channels, client, clock, Renderer(settings.templates_path())),
                 clock=clock,
@@ -197,9 +205,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
             metrics = Metrics()
             if service.metrics_port is not None:
                 metrics.serve(service.metrics_port)
-            yield Service(settings=settings, stages=stages, policy=policy, extractor=extractor, metrics=metrics)
+            yield Service(settings=settings, stages=stages, policy=policy, workers=workers, metrics=metrics)
     finally:
-        extractor.close()
+        workers.close()
         store.close()
 
 
@@ -241,10 +249,31 @@ async def test_channel(settings: Settings, name: str, clock: Callable[[], dateti
     return True, f"sent test alert {alert.id} through {name}"
 
 
-async def run(settings: Settings, *, once: bool) -> None:
+def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str, object]:
+    """What one `run --once` did and where its time went (for `--report` and bench/)."""
+    timings = service.stages.timings
+    stages = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
+    stages["extract+fingerprint (worker CPU)"] = round(service.workers.cpu_seconds, 3)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stored = service.store.count("articles") - stored_before
+    return {
+        "wall_seconds": round(wall, 3),
+        "articles_stored": stored,
+        "articles_per_second": round(stored / wall, 2) if wall else 0.0,
+        "stage_seconds": stages,
+        "requests": dict(sorted(timings.counts.items())),
+        "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
+    }
+
+
+async def run(settings: Settings, *, once: bool, report: Path | None = None) -> None:
     async with build(settings) as service:
         if once:
+            before, started = service.store.count("articles"), time.perf_counter()
             await service.run_once()
+            wall = time.perf_counter() - started
+            if report is not None:
+                report.write_text(json.dumps(run_report(service, wall=wall, stored_before=before), indent=2))
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

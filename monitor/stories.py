@@ -9,14 +9,16 @@ within its window, one follow-up "surge" alert goes to the same channels.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.dedupe import best_copy, fingerprint
-from monitor.domain import Article, Match
+from monitor.domain import Article, Fingerprint, Match
 from monitor.entities import entity_keys, is_same_story, is_strong
 from monitor.store import Store, Transaction
+from monitor.timing import Timings
 from monitor.topics import Topic
 
 CROSS_LANGUAGE_WINDOW = timedelta(days=3)
@@ -36,15 +38,17 @@ def _other_language_story(tx: Transaction, article: Article, keys: frozenset[str
     return max(linked)[1] if linked else None
 
 
-def _story(tx: Transaction, article: Article, keys: frozenset[str], now: datetime) -> tuple[str, str, int]:
+def _story(
+    tx: Transaction, article: Article, mark: Fingerprint, keys: frozenset[str], *, now: datetime, timings: Timings
+) -> tuple[str, str, int]:
     """Put the article in its story (or a new one): (story id, how it was found, article id)."""
-    mark = fingerprint(article.text)
-    found = tx.find_exact(mark.exact)
-    how = "same-text"
-    if found is None:
-        found, how = best_copy(article.text, mark.minhash, tx.candidates(mark.bands)), "near-duplicate"
-    if found is None:
-        found, how = _other_language_story(tx, article, keys, now), "other-language"
+    with timings.measure("dedupe"):
+        found = tx.find_exact(mark.exact)
+        how = "same-text"
+        if found is None:
+            found, how = best_copy(mark, tx.candidates(mark.bands)), "near-duplicate"
+        if found is None:
+            found, how = _other_language_story(tx, article, keys, now), "other-language"
     if found is None:
         found, how = tx.new_story(article.title, now, article.language), "new-story"
     else:
@@ -85,30 +89,56 @@ def file_article(
     topics: Iterable[Topic],
     now: datetime,
     channels_for: Callable[[str], list[str]],
+    timings: Timings | None = None,
+    mark: Fingerprint | None = None,
+    keys: frozenset[str] | None = None,
 ) -> Filed | None:
     """One transaction: the article, its story, its matches and their alerts (the outbox).
 
     None when the article is already stored (another source or instance got there first).
     """
-    keys = entity_keys(article.title, article.text)
+    timings = timings or Timings()
+    with timings.measure("dedupe"):  # normally done by a worker already
+        keys = entity_keys(article.title, article.text) if keys is None else keys
+        mark = fingerprint(article.text) if mark is None else mark
+    inner = Timings()  # dedupe and alert work inside the transaction; the rest of it is storage
+    started = time.perf_counter()
     with store.transaction() as tx:
         if tx.is_stored(article.canonical_url):
             return None
-        story, how, article_id = _story(tx, article, keys, now)
+        story, how, article_id = _story(tx, article, mark, keys, now=now, timings=inner)
         tx.add_story_keys(story, keys)
-        alerts: list[tuple[str, str]] = []
-        for match in matches:
-            match_id = tx.add_match(article_id, match)
-            alert = tx.add_alert(
-                story_id=story,
-                topic=match.topic,
-                article_id=article_id,
-                match_id=match_id,
-                channels=channels_for(match.topic),
-                now=now,
-            )
-            if alert:
-                alerts.append((match.topic, "match"))
-        if how != "new-story":
-            alerts += _surges(tx, story, topics, channels_for, now)
+        with inner.measure("alert"):
+            alerts = _alerts(tx, story, article_id, matches, now=now, channels_for=channels_for)
+            if how != "new-story":
+                alerts += _surges(tx, story, topics, channels_for, now)
+    total = time.perf_counter() - started
+    timings.add("dedupe", inner.seconds["dedupe"])
+    timings.add("alert", inner.seconds["alert"])
+    timings.add("store", total - inner.seconds["dedupe"] - inner.seconds["alert"])
     return Filed(story=story, how=how, alerts=tuple(alerts))
+
+
+def _alerts(
+    tx: Transaction,
+    story: str,
+    article_id: int,
+    matches: list[Match],
+    *,
+    now: datetime,
+    channels_for: Callable[[str], list[str]],
+) -> list[tuple[str, str]]:
+    alerts: list[tuple[str, str]] = []
+    for match in matches:
+        match_id = tx.add_match(article_id, match)
+        alert = tx.add_alert(
+            story_id=story,
+            topic=match.topic,
+            article_id=article_id,
+            match_id=match_id,
+            channels=channels_for(match.topic),
+            now=now,
+        )
+        if alert:
+            alerts.append((match.topic, "match"))
+    return alerts

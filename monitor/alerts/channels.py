@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-import apprise
 import httpx
 from standardwebhooks.webhooks import Webhook
 
@@ -140,6 +139,8 @@ class AppriseChannel(_Base):
         self._renderer = renderer
 
     def _notify(self, title: str, body: str) -> None:
+        import apprise  # noqa: PLC0415  (a heavy import, paid only by configs that use Apprise)
+
         notifier = apprise.Apprise()
         for url in self._urls:
             if not notifier.add(url):

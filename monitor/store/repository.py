@@ -99,12 +99,12 @@ class Transaction:
         """Stored articles sharing at least one LSH band (an index lookup per band)."""
         ids = select(BandRow.article_id).where(BandRow.band.in_(list(bands))).distinct()
         rows = self.session.execute(
-            select(ArticleRow.story_id, ArticleRow.minhash, ArticleRow.text).where(ArticleRow.id.in_(ids))
+            select(ArticleRow.story_id, ArticleRow.minhash, ArticleRow.shingles).where(ArticleRow.id.in_(ids))
         )
         return [
-            Candidate(story_id=story, minhash=_unpack(minhash), text=text or "")
-            for story, minhash, text in rows
-            if story is not None and minhash is not None
+            Candidate(story_id=story, minhash=_unpack(minhash), shingles=shingles)
+            for story, minhash, shingles in rows
+            if story is not None and minhash is not None and shingles is not None
         ]
 
     def new_story(self, headline: str, now: datetime, language: str | None = None) -> str:
@@ -180,6 +180,7 @@ class Transaction:
             fetched_at=article.fetched_at,
             exact_hash=fingerprint.exact,
             minhash=_pack(fingerprint.minhash),
+            shingles=fingerprint.shingles,
             story_id=story_id,
         )
         self.session.add(row)

@@ -96,6 +96,7 @@ class ArticleRow(Base):
     fetched_at: Mapped[datetime]
     exact_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    shingles: Mapped[bytes | None] = mapped_column(LargeBinary)  # sorted uint32 shingle hashes
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True)
 
 

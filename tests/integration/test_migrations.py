@@ -63,3 +63,11 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     store = open_store(database_url)
     assert store.count("alerts") == 0
     store.close()
+
+
+def test_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.engine import HEAD
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD

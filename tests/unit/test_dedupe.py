@@ -19,7 +19,8 @@ OTHER_EVENT = (
 
 
 def stored(text: str, story: str = "story-1") -> Candidate:
-    return Candidate(story, fingerprint(text).minhash, text)
+    mark = fingerprint(text)
+    return Candidate(story, mark.minhash, mark.shingles)
 
 
 def test_canonical_url_strips_tracking_but_keeps_identity() -> None:
@@ -49,9 +50,9 @@ def test_copy_variants_join_the_original() -> None:
     for name, copy in copies.items():
         mark = fingerprint(copy)
         assert set(mark.bands) & set(fingerprint(REPORT).bands), f"{name}: no shared band"
-        assert best_copy(copy, mark.minhash, [stored(REPORT)]) == "story-1", name
+        assert best_copy(mark, [stored(REPORT)]) == "story-1", name
 
 
 def test_a_different_event_with_similar_wording_is_not_a_copy() -> None:
-    assert not is_copy(shingles(REPORT), shingles(OTHER_EVENT))
-    assert best_copy(OTHER_EVENT, fingerprint(OTHER_EVENT).minhash, [stored(REPORT)]) is None
+    assert not is_copy(fingerprint(REPORT).shingles, fingerprint(OTHER_EVENT).shingles)
+    assert best_copy(fingerprint(OTHER_EVENT), [stored(REPORT)]) is None

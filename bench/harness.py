@@ -1,0 +1,215 @@
+"""End-to-end throughput on real pages: the whole pipeline against trafilatura alone.
+
+    python -m bench.harness [--copies 8] [--outlets 8] [--latency-ms 20] [--prefill N] [--small]
+
+Builds a fake news web on loopback from the real pages of ../shared/corpus (aeb and
+fundus-eval): every page is published `--copies` times under distinct URLs, each copy
+with a distinct inserted paragraph, spread over `--outlets` outlets on distinct loopback
+addresses (127.0.0.2, 127.0.0.3, ...), each with an RSS feed and `--latency-ms` of delay
+per request. Then it runs the real `monitor run --once --report` on a fresh SQLite
+database and prints: articles per second, time per stage, requests, peak RSS, and the
+single-process trafilatura-only rate on the same pages with the ratio between the two.
+A second run over the unchanged outlets follows (nothing new: no article page may be
+fetched). `--prefill N` first loads N unrelated articles into the database, to see the
+per-article cost as the store grows. `--small` is the configuration CI runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import trafilatura
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+TOPICS = ROOT / "config" / "topics.toml"
+
+
+def real_pages() -> list[bytes]:
+    pages = [gzip.decompress(p.read_bytes()) for p in sorted((CORPUS / "aeb" / "html").glob("*.html.gz"))]
+    pages += [gzip.decompress(p.read_bytes()) for p in sorted((CORPUS / "fundus-eval" / "html").glob("*.html.gz"))]
+    return pages
+
+
+def with_paragraph(page: bytes, marker: str) -> bytes:
+    """The page with one more paragraph of its own, inserted after the first paragraph."""
+    extra = f"<p>{html.escape(marker)}: this edition adds a paragraph of its own to the report.</p>".encode()
+    cut = page.find(b"</p>")
+    return page[: cut + 4] + extra + page[cut + 4 :] if cut != -1 else page + extra
+
+
+class Outlet:
+    """One outlet on its own loopback address: an RSS feed and its pages."""
+
+    def __init__(self, address: str, latency: float) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        self.latency = latency
+        outlet = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outlet.requests.append(self.path)
+                time.sleep(outlet.latency)
+                body = outlet.routes.get(self.path)
+                etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+                if body is not None and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/rss+xml" if self.path.endswith(".xml") else "text/html")
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+        self.server = ThreadingHTTPServer((address, 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://{address}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def publish(self, pages: list[tuple[str, bytes]]) -> None:
+        now = datetime(2024, 11, 20, tzinfo=UTC)
+        items = []
+        for n, (path, body) in enumerate(pages):
+            self.routes[path] = body
+            when = format_datetime(now - timedelta(minutes=n))
+            items.append(
+                f"<item><title>Report {n}</title><link>{self.base}{path}</link><pubDate>{when}</pubDate></item>"
+            )
+        self.routes["/feed.xml"] = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet</title>'
+            + "".join(items)
+            + "</channel></rss>"
+        ).encode()
+
+
+def run_once(config: Path, database: str, report: Path) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "MONITOR_DATABASE_URL": database}
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--log-level",
+            "ERROR",
+            "run",
+            "--once",
+            "--config",
+            str(config),
+            "--report",
+            str(report),
+        ],
+        env=env,
+        check=True,
+    )
+    return time.perf_counter() - started, json.loads(report.read_text())
+
+
+def trafilatura_rate(pages: list[bytes]) -> float:
+    started = time.process_time()
+    for page in pages:
+        trafilatura.bare_extraction(page, url="http://127.0.0.1/a", with_metadata=True)
+    return len(pages) / (time.process_time() - started)
+
+
+def prefill(database: str, count: int) -> None:
+    from bench.dedup_scale import load
+    from monitor.store import open_store
+
+    store = open_store(database)
+    load(store, 0, count, np.random.default_rng(5))
+    store.close()
+
+
+def show(title: str, wall: float, report: dict[str, Any]) -> None:
+    print(
+        f"{title}: {wall:.2f} s wall for the command ({report['wall_seconds']:.2f} s in the run), "
+        f"{report['articles_stored']} articles stored, {report['articles_per_second']} articles/s in the run"
+    )
+    print("  stage seconds:", ", ".join(f"{k} {v}" for k, v in report["stage_seconds"].items()))
+    print("  requests:", ", ".join(f"{k} {v}" for k, v in report["requests"].items()) or "none")
+    print(
+        f"  peak RSS: main {report['peak_rss_mb']['main']} MB, largest worker {report['peak_rss_mb']['largest_worker']} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--outlets", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--prefill", type=int, default=0)
+    parser.add_argument("--small", action="store_true", help="CI: 30 pages, 1 copy, 3 outlets")
+    args = parser.parse_args()
+    if not (CORPUS / "aeb").is_dir():
+        print("../shared/corpus is not present: nothing to measure")
+        return
+    originals = real_pages()
+    if args.small:
+        originals, args.copies, args.outlets = originals[:30], 1, 3
+    rng = random.Random(1)
+    published = [
+        (f"/news/{c}/{n}-{rng.randrange(10**6)}", with_paragraph(page, f"Edition {c} of report {n}"))
+        for c in range(args.copies)
+        for n, page in enumerate(originals)
+    ]
+    outlets = [Outlet(f"127.0.0.{2 + k}", args.latency_ms / 1000) for k in range(args.outlets)]
+    for k, outlet in enumerate(outlets):
+        outlet.publish(published[k :: args.outlets])
+    print(
+        f"{len(published)} article pages ({len(originals)} real pages x {args.copies}) on {len(outlets)} outlets, "
+        f"{args.latency_ms:g} ms latency per request"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "monitor.toml"
+        sources = "".join(
+            f'[[sources]]\nname = "outlet-{k}"\nurl = "{o.base}/feed.xml"\n\n' for k, o in enumerate(outlets)
+        )
+        config.write_text(
+            f'topics_file = "{TOPICS}"\n[service]\nmax_new_per_source = 100000\n[fetch]\nper_host = 4\n\n{sources}'
+        )
+        database = f"sqlite:///{tmp}/bench.db"
+        if args.prefill:
+            started = time.perf_counter()
+            prefill(database, args.prefill)
+            print(f"prefilled {args.prefill:,} articles in {time.perf_counter() - started:.1f} s")
+        wall, first = run_once(config, database, Path(tmp) / "first.json")
+        show("first run", wall, first)
+        rate = trafilatura_rate([page for _, page in published[: len(originals)]])
+        print(
+            f"trafilatura alone, one process: {rate:.1f} pages/s; pipeline / trafilatura: "
+            f"{first['articles_per_second'] / rate:.2f}x in the run, "
+            f"{first['articles_stored'] / wall / rate:.2f}x for the whole command"
+        )
+        print(f"per-article cost: {wall / max(1, first['articles_stored']) * 1000:.1f} ms (whole command)")
+        before = {o.base: len(o.requests) for o in outlets}
+        wall2, second = run_once(config, database, Path(tmp) / "second.json")
+        show("second run (nothing new)", wall2, second)
+        pages = sum(1 for o in outlets for p in o.requests[before[o.base] :] if p.startswith("/news/"))
+        print(f"  article pages fetched: {pages}; wall time {wall2 / wall * 100:.1f} % of the first run's")
+
+
+if __name__ == "__main__":
+    main()
