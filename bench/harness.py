@@ -150,9 +150,8 @@ def show(title: str, wall: float, report: dict[str, Any]) -> None:
     )
     print("  stage seconds:", ", ".join(f"{k} {v}" for k, v in report["stage_seconds"].items()))
     print("  requests:", ", ".join(f"{k} {v}" for k, v in report["requests"].items()) or "none")
-    print(
-        f"  peak RSS: main {report['peak_rss_mb']['main']} MB, largest worker {report['peak_rss_mb']['largest_worker']} MB"
-    )
+    rss = report["peak_rss_mb"]
+    print(f"  peak RSS: main {rss['main']} MB, largest worker {rss['largest_worker']} MB")
 
 
 def main() -> None:
