@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import resource
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +26,7 @@ from monitor.pipeline import Stages, poll_source
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import Store, open_store
+from monitor.timing import peak_rss_mb
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
 from monitor.worker import Workers
 
@@ -254,7 +254,7 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
     timings = service.stages.timings
     stages = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
     stages["extract+fingerprint (worker CPU)"] = round(service.workers.cpu_seconds, 3)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = peak_rss_mb()
     stored = service.store.count("articles") - stored_before
     return {
         "wall_seconds": round(wall, 3),

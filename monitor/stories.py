@@ -59,9 +59,11 @@ def _story(
 def _surges(
     tx: Transaction, story: str, topics: Iterable[Topic], channels_for: Callable[[str], list[str]], now: datetime
 ) -> list[tuple[str, str]]:
-    written = []
-    for topic in topics:
-        if topic.surge is None or tx.has_alert(story, topic.name, "surge"):
+    written: list[tuple[str, str]] = []
+    watched = [t for t in topics if t.surge is not None]
+    alerted = tx.alerted_topics(story) if watched else set()
+    for topic in watched:
+        if topic.name not in alerted or topic.surge is None or tx.has_alert(story, topic.name, "surge"):
             continue
         first = tx.match_alert(story, topic.name)
         if first is None or tx.story_outlets(story, now - timedelta(seconds=topic.surge.within)) < topic.surge.outlets:
@@ -107,7 +109,7 @@ def file_article(
         if tx.is_stored(article.canonical_url):
             return None
         story, how, article_id = _story(tx, article, mark, keys, now=now, timings=inner)
-        tx.add_story_keys(story, keys)
+        tx.add_story_keys(story, keys, new_story=how == "new-story")
         with inner.measure("alert"):
             alerts = _alerts(tx, story, article_id, matches, now=now, channels_for=channels_for)
             if how != "new-story":

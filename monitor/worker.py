@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from monitor.dedupe import fingerprint
 from monitor.domain import Extracted, Fingerprint, Rejected
 from monitor.entities import entity_keys
 from monitor.extract import extract_page
+from monitor.timing import peak_rss_mb
 
 _WARM_UP = (
     b"<html lang='en'><body><article><h1>Warm-up</h1><p>"
@@ -45,8 +45,7 @@ def prepare(html: bytes, url: str) -> Prepared:
     if isinstance(extracted, Extracted):
         mark = fingerprint(extracted.text)
         keys = entity_keys(extracted.title, extracted.text)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Prepared(extracted, mark, keys, time.process_time() - started, rss)
+    return Prepared(extracted, mark, keys, time.process_time() - started, peak_rss_mb())
 
 
 class Workers:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 import numpy as np
-from sqlalchemy import Engine, Select, func, or_, select, update
+from sqlalchemy import Engine, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -140,9 +140,17 @@ class Transaction:
             found.setdefault(story, set()).add(key)
         return found
 
-    def add_story_keys(self, story_id: str, keys: Iterable[str]) -> None:
-        known = set(self.session.scalars(select(StoryKeyRow.key).where(StoryKeyRow.story_id == story_id)))
-        self.session.add_all(StoryKeyRow(key=key, story_id=story_id) for key in set(keys) - known)
+    def add_story_keys(self, story_id: str, keys: Iterable[str], *, new_story: bool = False) -> None:
+        wanted = set(keys)
+        if not new_story:
+            wanted -= set(self.session.scalars(select(StoryKeyRow.key).where(StoryKeyRow.story_id == story_id)))
+        if wanted:
+            self.session.execute(insert(StoryKeyRow), [{"key": k, "story_id": story_id} for k in wanted])
+
+    def alerted_topics(self, story_id: str) -> set[str]:
+        """Topics the story already has a first ("match") alert for."""
+        query = select(AlertRow.topic).where(AlertRow.story_id == story_id, AlertRow.kind == "match")
+        return set(self.session.scalars(query))
 
     def story_outlets(self, story_id: str, since: datetime) -> int:
         query = select(func.count(ArticleRow.source.distinct())).where(
@@ -185,7 +193,8 @@ class Transaction:
         )
         self.session.add(row)
         self.session.flush()
-        self.session.add_all(BandRow(band=band, article_id=row.id) for band in set(fingerprint.bands))
+        # One executemany for the 42 band rows: the ORM's unit of work costs milliseconds here.
+        self.session.execute(insert(BandRow), [{"band": b, "article_id": row.id} for b in set(fingerprint.bands)])
         return row.id
 
     def add_match(self, article_id: int, match: Match) -> int:
@@ -384,13 +393,6 @@ class Store:
                 StoredArticle(id=r.id, article=_article(r), story_id=r.story_id, topics=frozenset(topics.get(r.id, ())))
                 for r in articles
             ]
-
-    def alerted_topics(self, story_ids: Iterable[str]) -> set[tuple[str, str]]:
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(AlertRow.story_id, AlertRow.topic).where(AlertRow.story_id.in_(list(set(story_ids))))
-            )
-            return {(row[0], row[1]) for row in rows}
 
     # -- deliveries ----------------------------------------------------------------------
 
