@@ -150,6 +150,7 @@ def show(title: str, wall: float, report: dict[str, Any]) -> None:
     )
     print("  stage seconds:", ", ".join(f"{k} {v}" for k, v in report["stage_seconds"].items()))
     print("  requests:", ", ".join(f"{k} {v}" for k, v in report["requests"].items()) or "none")
+    print(f"  CPU seconds: main process {report['cpu_seconds']['main']}, workers {report['cpu_seconds']['workers']}")
     rss = report["peak_rss_mb"]
     print(f"  peak RSS: main {rss['main']} MB, largest worker {rss['largest_worker']} MB")
 

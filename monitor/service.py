@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import resource
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -255,6 +256,7 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
     stages = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
     stages["extract+fingerprint (worker CPU)"] = round(service.workers.cpu_seconds, 3)
     own = peak_rss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     stored = service.store.count("articles") - stored_before
     return {
         "wall_seconds": round(wall, 3),
@@ -263,6 +265,10 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
         "stage_seconds": stages,
         "requests": dict(sorted(timings.counts.items())),
         "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
+        "cpu_seconds": {
+            "main": round(usage.ru_utime + usage.ru_stime, 2),
+            "workers": round(service.workers.cpu_seconds, 2),
+        },
     }
 
 

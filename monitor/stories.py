@@ -33,6 +33,8 @@ class Filed:
 
 def _other_language_story(tx: Transaction, article: Article, keys: frozenset[str], now: datetime) -> str | None:
     strong = [k for k in keys if is_strong(k)]
+    if not strong:
+        return None  # nothing language-independent to link on: no query
     candidates = tx.cross_language_candidates(strong, article.language, now - CROSS_LANGUAGE_WINDOW)
     linked = [(len(keys & theirs), story) for story, theirs in candidates.items() if is_same_story(keys, theirs)]
     return max(linked)[1] if linked else None
