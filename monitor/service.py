@@ -54,18 +54,9 @@ def check_channel_topics(settings: Settings, book: RuleBook) -> None:
 
 
 def fetch_options(settings: Settings) -> FetchOptions:
-    f = settings.fetch
+    # The [fetch] settings and FetchOptions have the same fields.
     return FetchOptions(
-        connect_timeout=f.connect_timeout,
-        read_timeout=f.read_timeout,
-        total_timeout=f.total_timeout,
-        max_bytes=f.max_bytes,
-        max_redirects=f.max_redirects,
-        per_host=f.per_host,
-        retries=f.retries,
-        backoff=f.backoff,
-        max_retry_after=f.max_retry_after,
-        user_agent=f.user_agent or USER_AGENT,
+        **settings.fetch.model_dump(exclude={"user_agent"}), user_agent=settings.fetch.user_agent or USER_AGENT
     )
 
 

@@ -19,6 +19,12 @@ from monitor.store import Store, open_store
 from tests.support.servers import WebhookReceiver, smtp_sink
 
 
+def mail_settings(port: int, **extra: Any) -> EmailSettings:
+    return EmailSettings(
+        name="mail", type="email", to=("d@x.test",), sender="m@x.test", smtp_host="127.0.0.1", smtp_port=port, **extra
+    )
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = datetime(2024, 11, 5, 12, tzinfo=UTC)
@@ -63,13 +69,8 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
     with receiver.running(), smtp_sink() as sink:
         settings = [
             WebhookSettings(name="hook", type="webhook", url=receiver.url),
-            EmailSettings(
-                name="mail",
-                type="email",
-                to=("d@x.test",),
-                sender="m@x.test",
-                smtp_host="127.0.0.1",
-                smtp_port=sink.port,
+            mail_settings(
+                sink.port,
             ),  # type: ignore[attr-defined]
         ]
         async with httpx.AsyncClient() as client:
@@ -209,13 +210,8 @@ async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(stor
     with receiver.running(), smtp_sink() as sink:
         settings: list[Any] = [
             WebhookSettings(name="hook", type="webhook", url=receiver.url, mode="hourly"),
-            EmailSettings(
-                name="mail",
-                type="email",
-                to=("d@x.test",),
-                sender="m@x.test",
-                smtp_host="127.0.0.1",
-                smtp_port=sink.port,
+            mail_settings(
+                sink.port,
                 mode="daily at 13:00",
                 timezone="Europe/Kyiv",
             ),  # type: ignore[attr-defined]
