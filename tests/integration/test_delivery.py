@@ -69,9 +69,7 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
     with receiver.running(), smtp_sink() as sink:
         settings = [
             WebhookSettings(name="hook", type="webhook", url=receiver.url),
-            mail_settings(
-                sink.port,
-            ),  # type: ignore[attr-defined]
+            mail_settings(sink.port),  # type: ignore[attr-defined]
         ]
         async with httpx.AsyncClient() as client:
             channels = build_channels(settings, client, clock)
