@@ -31,10 +31,15 @@ def _site(host: str) -> str:
     return host.lower().removeprefix("www.")
 
 
-def is_article_path(path: str) -> bool:
+_QUERY_ID = re.compile(r"(^|&)\w*(id|no|num|article|news|story)\w*=\d{2,}", re.IGNORECASE)
+
+
+def is_article_path(path: str, query: str = "") -> bool:
     """An article URL has a long slug or a numeric id; sections and tags have neither."""
     if _NOT_ARTICLE.search(path) or _STATIC.search(path):
         return False
+    if _QUERY_ID.search(query):
+        return True  # /news/view.php?id=4821, /read?article_no=93
     segments = [s for s in path.split("/") if s]
     if not segments:
         return False
@@ -63,7 +68,9 @@ def read_page(content: bytes, base_url: str) -> list[Candidate]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or _site(parts.netloc) != site:
             continue
-        if url.rstrip("/") == base_url.split("#", maxsplit=1)[0].rstrip("/") or not is_article_path(parts.path):
+        if url.rstrip("/") == base_url.split("#", maxsplit=1)[0].rstrip("/") or not is_article_path(
+            parts.path, parts.query
+        ):
             continue
         title = " ".join(anchor.text_content().split()) or None
         seen.setdefault(url, Candidate(url=url, title=title))

@@ -106,7 +106,10 @@ def test_gzipped_sitemap_with_bom_is_read() -> None:
         ("/archive/2024/", False),
         ("/view/AKR20241104012300504", True),
         ("/2024", False),
+        ("/news/view.php?id=4821", True),
+        ("/list?page=2", False),
     ],
 )
 def test_dated_and_id_paths(path: str, expected: bool) -> None:
-    assert is_article_path(path) is expected
+    route, _, query = path.partition("?")
+    assert is_article_path(route, query) is expected
