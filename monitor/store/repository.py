@@ -315,21 +315,6 @@ class Store:
                 row.last_error, row.last_error_at = error[:2000], now
                 row.error_count = (row.error_count or 0) + 1
 
-    def source_rows(self) -> list[dict[str, object]]:
-        with Session(self.engine) as session:
-            rows = session.scalars(select(SourceRow).order_by(SourceRow.name))
-            return [
-                {
-                    "name": r.name,
-                    "kind": r.kind,
-                    "last_ok_at": r.last_ok_at,
-                    "last_error": r.last_error,
-                    "error_count": r.error_count,
-                    "next_poll_at": r.next_poll_at,
-                }
-                for r in rows
-            ]
-
     # -- articles ------------------------------------------------------------------------
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
