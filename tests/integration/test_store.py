@@ -9,7 +9,7 @@ import pytest
 
 from monitor.dedupe import fingerprint
 from monitor.domain import Article, Evidence, Match
-from monitor.store import Store, open_store
+from monitor.store import Store, Transaction, open_store
 
 NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
 
@@ -34,6 +34,19 @@ def article(n: int, text: str = "Some body text for the article, long enough.") 
     )
 
 
+def file_with_alert(tx: Transaction, n: int, story: str, channels: list[str]) -> str | None:
+    """Article n in `story`, its match and its alert on topic-a: the alert id, None if one exists."""
+    article_id = tx.add_article(article(n), fingerprint(f"text {n}"), story)
+    return tx.add_alert(
+        story_id=story,
+        topic="topic-a",
+        article_id=article_id,
+        match_id=tx.add_match(article_id, MATCH),
+        channels=channels,
+        now=NOW,
+    )
+
+
 MATCH = Match("topic-a", 1.0, (Evidence("x", "x y z.", 0, 1),))
 
 
@@ -47,26 +60,10 @@ def test_migrations_are_idempotent(database_url: str) -> None:
 def test_one_alert_per_story_and_topic_with_a_delivery_per_channel(store: Store) -> None:
     with store.transaction() as tx:
         story = tx.new_story("T1", NOW)
-        first = tx.add_article(article(1), fingerprint("one"), story)
-        alert = tx.add_alert(
-            story_id=story,
-            topic="topic-a",
-            article_id=first,
-            match_id=tx.add_match(first, MATCH),
-            channels=["hook", "mail"],
-            now=NOW,
-        )
+        alert = file_with_alert(tx, 1, story, ["hook", "mail"])
     with store.transaction() as tx:
         tx.join_story(story, NOW)
-        copy = tx.add_article(article(2), fingerprint("one"), story)
-        again = tx.add_alert(
-            story_id=story,
-            topic="topic-a",
-            article_id=copy,
-            match_id=tx.add_match(copy, MATCH),
-            channels=["hook", "mail"],
-            now=NOW,
-        )
+        again = file_with_alert(tx, 2, story, ["hook", "mail"])
     assert alert is not None and again is None
     due = store.claim_deliveries(NOW, ["hook", "mail"], limit=10)
     assert sorted(d.channel for d in due) == ["hook", "mail"]
@@ -84,11 +81,7 @@ def test_a_failed_transaction_leaves_no_article_and_no_alert(store: Store) -> No
 
 def test_delivery_outcomes(store: Store) -> None:
     with store.transaction() as tx:
-        story = tx.new_story("T", NOW)
-        a = tx.add_article(article(4), fingerprint("four"), story)
-        tx.add_alert(
-            story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW
-        )
+        file_with_alert(tx, 4, tx.new_story("T", NOW), ["hook"])
     (delivery,) = store.claim_deliveries(NOW, ["hook"])
     assert store.claim_deliveries(NOW, ["hook"]) == []  # claimed: no other sender takes it
     store.finish_delivery(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
@@ -125,11 +118,7 @@ def test_known_urls_and_rejected_pages(store: Store) -> None:
 
 def test_a_crashed_senders_claim_expires(store: Store) -> None:
     with store.transaction() as tx:
-        story = tx.new_story("T", NOW)
-        a = tx.add_article(article(7), fingerprint("seven"), story)
-        tx.add_alert(
-            story_id=story, topic="topic-a", article_id=a, match_id=tx.add_match(a, MATCH), channels=["hook"], now=NOW
-        )
+        file_with_alert(tx, 7, tx.new_story("T", NOW), ["hook"])
     (claimed,) = store.claim_deliveries(NOW, ["hook"], hold=30)
     assert store.claim_deliveries(NOW + timedelta(seconds=29), ["hook"]) == []
     (again,) = store.claim_deliveries(NOW + timedelta(seconds=30), ["hook"])
