@@ -25,6 +25,23 @@ class SourceState:
     last_modified: str | None = None
     next_poll_at: datetime | None = None
     last_error: str | None = None
+    error_count: int = 0  # failed polls in a row
+    refusals: int = 0  # 403/429 answers in a row
+    last_new_at: datetime | None = None
+    publish_gap: float | None = None  # usual seconds between new items
+    poll_interval: float | None = None
+    health: str = "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealthChange:
+    """An operator alert: a source went from one health state to another."""
+
+    source: str
+    url: str
+    previous: str
+    state: str
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,7 @@ class Fetched:
     content_type: str
     etag: str | None = None
     last_modified: str | None = None
+    max_age: float | None = None  # Cache-Control max-age: the server's own word on freshness
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +143,14 @@ class AlertView:
 
     id: str
     topic: str
-    kind: str  # "match", or "surge" when the story reached many outlets
+    kind: str  # "match"; "surge" when the story reached many outlets; "source" for an operator alert
     created: datetime
     article: Article
     story_id: str
     story_copies: int
     matches: tuple[Evidence, ...]
     other_outlets: tuple[str, ...] = field(default=())
+    health: SourceHealthChange | None = None  # set on operator alerts (kind "source")
 
     @property
     def snippet(self) -> str:

@@ -31,11 +31,14 @@ class StoreError(MonitorError):
 
 
 class FetchError(MonitorError):
-    def __init__(self, url: str, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, *, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status  # the HTTP status that made it fail, if any
 
 
 class SourceError(MonitorError):

@@ -9,16 +9,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.alerts import Channel
 from monitor.dedupe import canonical_url
-from monitor.domain import Article, Candidate, Fetched, Match, NotModified, Rejected, SourceKind
-from monitor.errors import FetchError, SourceError
+from monitor.domain import (
+    Article,
+    Candidate,
+    Fetched,
+    Match,
+    NotModified,
+    Rejected,
+    SourceHealthChange,
+    SourceKind,
+    SourceState,
+)
+from monitor.errors import FetchError, MonitorError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
-from monitor.settings import SourceSettings
+from monitor.guard import Reach
+from monitor.polling import Cadence, HealthPolicy, after_poll, health, next_interval, publishing_gap
+from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
 from monitor.store import Store
 from monitor.stories import file_article
@@ -41,8 +53,8 @@ class Stages:
     matcher: TopicMatcher
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime]
-    interval: float = 600.0
-    max_new: int = 200
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    operators: tuple[str, ...] = ()  # channels that receive source health changes
     child_sitemaps: int = 3
     timings: Timings = field(default_factory=Timings)
     inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
@@ -59,43 +71,41 @@ class PollReport:
 
 async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     """Read the source's listing and process every link not seen before; never raises."""
-    store, now = stages.store, stages.clock()
-    state = store.source_state(source.name)
-    interval = source.interval or stages.interval
+    state = stages.store.source_state(source.name)
+    reach = stages.fetcher.reach(source.url)
     try:
         with stages.timings.measure("fetch"):
-            answer = await stages.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+            answer = await stages.fetcher.get(
+                source.url, etag=state.etag, last_modified=state.last_modified, reach=reach
+            )
         stages.timings.count("requests: source" if isinstance(answer, Fetched) else "requests: source, 304")
-        listing = None if isinstance(answer, NotModified) else await _listing(answer, source, stages)
+        listing = None if isinstance(answer, NotModified) else await _listing(answer, source, stages, reach)
     except (FetchError, SourceError) as exc:
-        delay = max(interval, exc.retry_after or 0) if isinstance(exc, FetchError) else interval
-        store.record_poll(source.name, now=now, next_poll_at=now + timedelta(seconds=delay), error=str(exc))
         log.warning(
             "source failed",
             extra={"stage": "source", "action": "error", "source": source.name, "error": str(exc)},
         )
-        return PollReport(source.name, error=str(exc))
-    next_poll = now + timedelta(seconds=interval)
-    if listing is None:
-        store.record_poll(
-            source.name, now=now, next_poll_at=next_poll, etag=state.etag, last_modified=state.last_modified
+        _finish_poll(
+            source, stages, after_poll(state, now=stages.clock(), failed=True, error_status=_status(exc)), error=exc
         )
+        return PollReport(source.name, error=str(exc))
+    if listing is None:
         log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
+        _finish_poll(source, stages, after_poll(state, now=stages.clock()), not_modified=True)
         return PollReport(source.name)
-    links = _new_links(listing, store, stages.max_new)
-    outcomes = await asyncio.gather(*(process_link(source.name, link, stages) for link in links))
+    links = _new_links(listing, stages.store, stages.service.max_new_per_source)
+    outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages) for link in links))
     assert isinstance(answer, Fetched)
+    stored = sum(1 for alerts in outcomes if alerts is not None)
+    now = stages.clock()
     # A sitemap index can stay the same while its child sitemaps change: no validators for it.
     index = bool(listing.children_read)
-    store.record_poll(
-        source.name,
-        now=now,
-        next_poll_at=next_poll,
-        kind=listing.kind.value,
+    polled = replace(
+        after_poll(state, now=now, new=stored, gap=publishing_gap((c.published for c in listing.articles), now)),
         etag=None if index else answer.etag,
         last_modified=None if index else answer.last_modified,
     )
-    stored = sum(1 for alerts in outcomes if alerts is not None)
+    _finish_poll(source, stages, polled, kind=listing.kind.value, hint=max(listing.ttl or 0, answer.max_age or 0))
     report = PollReport(source.name, new=len(links), stored=stored, alerts=sum(a or 0 for a in outcomes))
     log.info(
         "polled",
@@ -113,11 +123,54 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     return report
 
 
-async def process_link(source: str, link: Candidate, stages: Stages) -> int | None:
+def _status(exc: Exception) -> int | None:
+    return exc.status if isinstance(exc, FetchError) else None
+
+
+def _finish_poll(
+    source: SourceSettings,
+    stages: Stages,
+    state: SourceState,
+    *,
+    error: MonitorError | None = None,
+    kind: str | None = None,
+    not_modified: bool = False,
+    hint: float | None = None,
+) -> None:
+    """Next poll time (adaptive, with error backoff), health, and the operator alert on a change."""
+    now, cadence = stages.clock(), Cadence.of(source, stages.service)
+    interval = next_interval(
+        cadence, gap=state.publish_gap, previous=state.poll_interval, errors=state.error_count, server_hint=hint
+    )
+    retry_after = error.retry_after if isinstance(error, FetchError) else None
+    delay = max(interval, retry_after or 0.0)
+    if not state.error_count:
+        state = replace(state, poll_interval=interval)
+    became = health(state, now, HealthPolicy.of(stages.service), cadence.minimum)
+    change = None
+    if became != state.health:
+        change = SourceHealthChange(source.name, source.url, state.health, became.value, str(error) if error else None)
+        log.warning(
+            "source health changed",
+            extra={"stage": "source", "action": became.value, "source": source.name, "previous": state.health},
+        )
+    stages.store.record_poll(
+        state,
+        now=now,
+        next_poll_at=now + timedelta(seconds=delay),
+        kind=kind,
+        not_modified=not_modified,
+        error=str(error) if error else None,
+        change=change,
+        operators=stages.operators,
+    )
+
+
+async def process_link(source: str, link: Candidate, reach: Reach | None, stages: Stages) -> int | None:
     """fetch -> extract -> dedupe -> match -> outbox. Returns alerts written, None if not stored."""
     url = canonical_url(link.url)
     async with stages.inflight:  # bounds the pages held in memory: fetched, waiting for a worker
-        page = await _fetch_article(source, link, url, stages)
+        page = await _fetch_article(source, link, url, reach, stages)
         if page is None:
             return None
         prepared = await stages.workers.prepare(page.content, page.url)
@@ -153,9 +206,9 @@ async def process_link(source: str, link: Candidate, stages: Stages) -> int | No
     return record(article, matches, stages, prepared)
 
 
-async def _fetch_article(source: str, link: Candidate, url: str, stages: Stages) -> Fetched | None:
+async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | None, stages: Stages) -> Fetched | None:
     try:
-        page = await stages.fetcher.get(link.url)
+        page = await stages.fetcher.get(link.url, reach=reach)
     except FetchError as exc:
         if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
             stages.store.record_rejected(
@@ -202,21 +255,22 @@ def record(article: Article, matches: list[Match], stages: Stages, prepared: Pre
     return len(outcome.alerts)
 
 
-async def _listing(answer: Fetched, source: SourceSettings, stages: Stages) -> Listing:
+async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reach: Reach) -> Listing:
+    max_links = stages.fetcher.options.max_links
     with stages.timings.measure("parse"):
-        listing = read_listing(answer, SourceKind(source.kind) if source.kind else None)
+        listing = read_listing(answer, SourceKind(source.kind) if source.kind else None, max_links=max_links)
     if not listing.children:
         return listing
     articles = list(listing.articles)
     children = listing.children[: stages.child_sitemaps]
     for child in children:
         with stages.timings.measure("fetch"):
-            page = await stages.fetcher.get(child.url)
+            page = await stages.fetcher.get(child.url, reach=reach)
         stages.timings.count("requests: child sitemap")
         if isinstance(page, Fetched):
             with stages.timings.measure("parse"):
-                articles.extend(read_listing(page, SourceKind.SITEMAP).articles)
-    return Listing(listing.kind, tuple(articles), children_read=children)
+                articles.extend(read_listing(page, SourceKind.SITEMAP, max_links=max_links).articles)
+    return Listing(listing.kind, tuple(articles[:max_links]), children_read=children)
 
 
 def _new_links(listing: Listing, store: Store, limit: int) -> list[Candidate]:

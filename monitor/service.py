@@ -53,11 +53,15 @@ def check_channel_topics(settings: Settings, book: RuleBook) -> None:
                 raise ConfigError(settings.config_path, f"channels[{index}].topics", f"unknown topic {topic!r}")
 
 
+def user_agent(settings: Settings) -> str:
+    agent = settings.fetch.user_agent or USER_AGENT
+    contact = settings.fetch.contact
+    return f"{agent.split(' (')[0]} (+{contact})" if contact else agent
+
+
 def fetch_options(settings: Settings) -> FetchOptions:
     # The [fetch] settings and FetchOptions have the same fields.
-    return FetchOptions(
-        **settings.fetch.model_dump(exclude={"user_agent"}), user_agent=settings.fetch.user_agent or USER_AGENT
-    )
+    return FetchOptions(**settings.fetch.model_dump(exclude={"user_agent", "contact"}), user_agent=user_agent(settings))
 
 
 @dataclass
@@ -178,13 +182,13 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
         async with make_client(options) as client:
             stages = Stages(
                 store=store,
-                fetcher=Fetcher(client, options, clock=clock),
+                fetcher=Fetcher(client, options, robots_cache=store, clock=clock),
                 workers=workers,
                 matcher=TopicMatcher(book),
                 channels=build_channels(settings.channels, client, clock, Renderer(settings.templates_path())),
                 clock=clock,
-                interval=settings.service.interval,
-                max_new=settings.service.max_new_per_source,
+                service=settings.service,
+                operators=tuple(c.name for c in settings.channels if c.enabled and c.operator),
             )
             service = settings.service
             policy = DeliveryPolicy(

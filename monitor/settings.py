@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,8 +24,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
-def parse_duration(value: object) -> float:
-    """'90s', '10m', '1h', '2d' or a number of seconds -> seconds."""
+def parse_duration(value: object, *, zero: bool = False) -> float:
+    """'90s', '10m', '1h', '2d' or a number of seconds -> seconds (0 only where `zero`)."""
     if isinstance(value, bool):
         raise ValueError("must be a duration such as '30s', '10m' or '1h'")
     if isinstance(value, int | float):
@@ -35,8 +35,8 @@ def parse_duration(value: object) -> float:
         if not found:
             raise ValueError(f"{value!r} is not a duration such as '30s', '10m' or '1h'")
         seconds = float(found.group(1)) * _UNITS[found.group(2)]
-    if seconds <= 0:
-        raise ValueError("must be positive")
+    if seconds < 0 or (seconds == 0 and not zero):
+        raise ValueError("must not be negative" if zero else "must be positive")
     return seconds
 
 
@@ -48,6 +48,8 @@ class _Model(BaseModel):
 
 
 class _Durations(_Model):
+    _ZERO_OK: ClassVar[frozenset[str]] = frozenset()  # durations that may be 0 ("no wait")
+
     @model_validator(mode="before")
     @classmethod
     def _durations(cls, data: Any) -> Any:
@@ -57,7 +59,7 @@ class _Durations(_Model):
         for key, info in cls.model_fields.items():
             if key in out and info.annotation in (float, float | None) and isinstance(out[key], str):
                 try:
-                    out[key] = parse_duration(out[key])
+                    out[key] = parse_duration(out[key], zero=key in cls._ZERO_OK)
                 except ValueError as exc:
                     raise ValueError(f"{key}: {exc}") from None
         return out
@@ -74,20 +76,50 @@ class DatabaseSettings(_Model):
 
 
 class FetchSettings(_Durations):
+    _ZERO_OK: ClassVar[frozenset[str]] = frozenset({"host_interval", "backoff"})
+
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    total_timeout: float = 60.0
+    total_timeout: float = 60.0  # a whole answer, however slowly it trickles in
     max_bytes: int = Field(default=5_000_000, gt=0)
+    max_ratio: int = Field(default=100, ge=2)  # decompressed / compressed bytes
     max_redirects: int = Field(default=5, ge=0)
-    per_host: int = Field(default=2, ge=1)
+    per_host: int = Field(default=2, ge=1)  # open requests to one website
+    host_interval: float = Field(default=1.0, ge=0)  # between request starts on one website
+    concurrency: int = Field(default=16, ge=1)  # open requests in all
     retries: int = Field(default=2, ge=0)
-    backoff: float = 0.5
+    backoff: float = Field(default=0.5, ge=0)
     max_retry_after: float = 120.0
+    robots: bool = True
+    robots_ttl: float = 86400.0
+    max_crawl_delay: float = 60.0
+    max_links: int = Field(default=1000, ge=1)  # links taken from one feed, sitemap or page
+    allow_private: tuple[str, ...] = ()  # networks (CIDR) or hosts that found links may reach
     user_agent: str | None = None
+    contact: str | None = None  # a URL or mail address for website owners, added to the User-Agent
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks_or_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not re.match(r"^[\w.:/\[\]-]+$", entry):
+                raise ValueError(f"{entry!r} is neither a network such as 10.0.0.0/8 nor a host name")
+        return value
 
 
 class ServiceSettings(_Durations):
-    interval: float = 600.0
+    interval: float = 600.0  # first poll interval of a source; later ones adapt (see min/max)
+    min_interval: float = 300.0  # adaptive polling bounds, per source overridable
+    max_interval: float = 7200.0
+    stale_after: float = Field(default=4.0, gt=1)  # × the source's usual publishing interval
+    failing_after: int = Field(default=3, ge=1)  # consecutive failed polls
+    blocked_after: int = Field(default=2, ge=1)  # consecutive 403/429 answers
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> ServiceSettings:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval: must not be longer than max_interval")
+        return self
     deliver_interval: float = 30.0
     extract_workers: int = Field(default=0, ge=0)  # 0: one per core
     max_new_per_source: int = Field(default=200, ge=1)
@@ -104,8 +136,16 @@ class SourceSettings(_Durations):
     name: str = Field(min_length=1)
     url: str
     kind: Literal["feed", "sitemap", "page"] | None = None
-    interval: float | None = None
+    interval: float | None = None  # a fixed interval: no adaptive polling for this source
+    min_interval: float | None = None
+    max_interval: float | None = None
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> SourceSettings:
+        if self.min_interval and self.max_interval and self.min_interval > self.max_interval:
+            raise ValueError("min_interval: must not be longer than max_interval")
+        return self
 
     _check_url = field_validator("url")(_http_url)
 
@@ -120,6 +160,7 @@ class _ChannelBase(_Durations):
     topics: tuple[str, ...] | None = None
     enabled: bool = True
     mode: str = "immediate"  # "immediate", "hourly", or "daily at HH:MM"
+    operator: bool = False  # also receives source health changes (ok, stale, failing, blocked)
     timezone: str = "UTC"  # for "daily at HH:MM"
 
     @field_validator("mode")

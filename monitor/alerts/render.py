@@ -33,7 +33,22 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def payload(alert: AlertView) -> dict[str, Any]:
-    """The webhook body: DESIGN.md's contract, plus `kind` (match | surge)."""
+    """The webhook body: DESIGN.md's contract, plus `kind` (match | surge | source)."""
+    if alert.health is not None:  # an operator alert: a source changed health
+        change = alert.health
+        return {
+            "id": alert.id,
+            "topic": alert.topic,
+            "kind": alert.kind,
+            "source": {
+                "name": change.source,
+                "url": change.url,
+                "state": change.state,
+                "previous": change.previous,
+                "reason": change.reason,
+            },
+            "created": _iso(alert.created),
+        }
     article = alert.article
     return {
         "id": alert.id,
@@ -86,6 +101,9 @@ def _sentences(alert: AlertView) -> list[_Sentence]:
 
 
 def subject(alert: AlertView) -> str:
+    if alert.health is not None:
+        change = alert.health
+        return one_line(f"[{alert.topic}] {change.source} is {change.state} (was {change.previous})")
     title = alert.article.title or alert.article.url
     if alert.kind == "surge":
         title = f"Widely reported ({len(alert.other_outlets) + 1} outlets): {title}"
@@ -131,6 +149,8 @@ class Renderer:
         return self._env.get_template(name).render(**context)
 
     def text(self, alert: AlertView) -> str:
+        if alert.health is not None:
+            return self._render("source.txt.j2", alert=alert, change=alert.health)
         return self._render("email.txt.j2", **self._alert_context(alert))
 
     def digest_text(self, alerts: Sequence[AlertView], channel: str = "") -> str:
@@ -147,9 +167,12 @@ class Renderer:
         }
 
     def email(self, alert: AlertView, *, sender: str, to: Sequence[str]) -> EmailMessage:
-        context = self._alert_context(alert)
         message = _message(subject(alert), sender, to, alert.created, message_id=alert.id)
         message["X-Monitor-Alert-Id"] = alert.id
+        if alert.health is not None:
+            message.set_content(self.text(alert))
+            return message
+        context = self._alert_context(alert)
         message.set_content(self._render("email.txt.j2", **context))
         message.add_alternative(self._render("email.html.j2", **context), subtype="html")
         return message

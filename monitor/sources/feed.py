@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,18 @@ def _when(entry: Any) -> datetime | None:
     return None
 
 
-def read_feed(content: bytes, base_url: str) -> list[Candidate]:
+@dataclass(frozen=True, slots=True)
+class Feed:
+    articles: list[Candidate]
+    ttl: float | None  # RSS <ttl>, in seconds
+
+
+def _ttl(parsed: Any) -> float | None:
+    value = str(parsed.get("feed", {}).get("ttl") or "").strip()
+    return float(value) * 60 if value.isdigit() and int(value) > 0 else None
+
+
+def read_feed(content: bytes, base_url: str) -> Feed:
     parsed = feedparser.parse(content, response_headers={"content-location": base_url})
     if parsed.get("bozo") and not parsed.entries:
         reason = parsed.get("bozo_exception")
@@ -34,4 +46,4 @@ def read_feed(content: bytes, base_url: str) -> list[Candidate]:
         if not link or not str(link).startswith(("http://", "https://")):
             continue
         found.append(Candidate(url=str(link), title=entry.get("title"), published=_when(entry)))
-    return found
+    return Feed(found, _ttl(parsed))

@@ -25,6 +25,7 @@ from monitor.domain import (
     Evidence,
     Fingerprint,
     Match,
+    SourceHealthChange,
     SourceState,
 )
 from monitor.store.tables import (
@@ -33,10 +34,13 @@ from monitor.store.tables import (
     BandRow,
     DeliveryRow,
     MatchRow,
+    SiteRow,
     SourceRow,
     StoryKeyRow,
     StoryRow,
 )
+
+OPERATOR_TOPIC = "sources"  # the topic of operator alerts (source health changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,55 @@ def _pack(values: Sequence[int]) -> bytes:
 
 def _unpack(data: bytes) -> tuple[int, ...]:
     return tuple(int(v) for v in np.frombuffer(data, dtype=np.uint32))
+
+
+def _source_state(row: SourceRow) -> SourceState:
+    return SourceState(
+        name=row.name,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        next_poll_at=row.next_poll_at,
+        last_error=row.last_error,
+        error_count=row.error_count or 0,
+        refusals=row.refusals or 0,
+        last_new_at=row.last_new_at,
+        publish_gap=row.publish_gap,
+        poll_interval=row.poll_interval,
+        health=row.health or "ok",
+    )
+
+
+def _operator_view(alert: AlertRow) -> AlertView:
+    detail = alert.detail or {}
+    change = SourceHealthChange(
+        source=str(detail.get("source", "")),
+        url=str(detail.get("url", "")),
+        previous=str(detail.get("previous", "")),
+        state=str(detail.get("state", "")),
+        reason=detail.get("reason"),
+    )
+    # Channels and digests speak AlertView: the source stands in for the article.
+    article = Article(
+        source=change.source,
+        url=change.url,
+        canonical_url=change.url,
+        title=f"Source {change.source} is {change.state} (was {change.previous})",
+        text=change.reason or "",
+        language="en",
+        published=alert.created_at,
+        fetched_at=alert.created_at,
+    )
+    return AlertView(
+        id=alert.id,
+        topic=alert.topic,
+        kind=alert.kind,
+        created=alert.created_at,
+        article=article,
+        story_id="",
+        story_copies=0,
+        matches=(),
+        health=change,
+    )
 
 
 def _article(row: ArticleRow) -> Article:
@@ -166,7 +219,9 @@ class Transaction:
                 AlertRow.story_id == story_id, AlertRow.topic == topic, AlertRow.kind == "match"
             )
         ).first()
-        return None if row is None else (row[0], row[1])
+        if row is None or row[0] is None or row[1] is None:  # match alerts always have both
+            return None
+        return (row[0], row[1])
 
     def is_stored(self, canonical_url: str) -> bool:
         query = select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url)
@@ -242,6 +297,23 @@ class Transaction:
         )
         return alert_id
 
+    def add_operator_alert(self, change: SourceHealthChange, *, channels: Sequence[str], now: datetime) -> str:
+        alert_id = uuid4().hex
+        detail = {
+            "source": change.source,
+            "url": change.url,
+            "previous": change.previous,
+            "state": change.state,
+            "reason": change.reason,
+        }
+        self.session.add(AlertRow(id=alert_id, topic=OPERATOR_TOPIC, kind="source", created_at=now, detail=detail))
+        self.session.flush()
+        self.session.add_all(
+            DeliveryRow(alert_id=alert_id, channel=name, status="pending", attempts=0, next_attempt_at=now)
+            for name in channels
+        )
+        return alert_id
+
 
 class Store:
     def __init__(self, engine: Engine) -> None:
@@ -273,15 +345,27 @@ class Store:
     def source_state(self, name: str) -> SourceState:
         with Session(self.engine) as session:
             row = session.get(SourceRow, name)
-            if row is None:
-                return SourceState(name=name)
-            return SourceState(
-                name=name,
-                etag=row.etag,
-                last_modified=row.last_modified,
-                next_poll_at=row.next_poll_at,
-                last_error=row.last_error,
-            )
+            return SourceState(name=name) if row is None else _source_state(row)
+
+    def source_states(self) -> list[tuple[SourceState, dict[str, object]]]:
+        """Every source with what `monitor sources` shows beside its state."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(SourceRow).order_by(SourceRow.name))
+            return [
+                (
+                    _source_state(row),
+                    {
+                        "url": row.url,
+                        "kind": row.kind,
+                        "health_since": row.health_since,
+                        "last_polled_at": row.last_polled_at,
+                        "last_ok_at": row.last_ok_at,
+                        "polls": row.polls,
+                        "not_modified": row.not_modified,
+                    },
+                )
+                for row in rows
+            ]
 
     def due_sources(self, names: Iterable[str], now: datetime) -> list[str]:
         wanted = list(names)
@@ -292,28 +376,52 @@ class Store:
 
     def record_poll(
         self,
-        name: str,
+        state: SourceState,
         *,
         now: datetime,
         next_poll_at: datetime,
         kind: str | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
+        not_modified: bool = False,
         error: str | None = None,
+        change: SourceHealthChange | None = None,
+        operators: Sequence[str] = (),
     ) -> None:
+        """Write what one poll of a source left; a health change becomes an operator alert."""
         with Session(self.engine) as session, session.begin():
-            row = session.get(SourceRow, name)
+            row = session.get(SourceRow, state.name)
             if row is None:
                 return
             row.last_polled_at, row.next_poll_at = now, next_poll_at
+            row.polls = (row.polls or 0) + 1
+            row.not_modified = (row.not_modified or 0) + int(not_modified)
+            row.poll_interval, row.publish_gap = state.poll_interval, state.publish_gap
+            row.last_new_at = state.last_new_at
+            row.error_count, row.refusals = state.error_count, state.refusals
             if kind:
                 row.kind = kind
             if error is None:
-                row.last_ok_at, row.last_error, row.error_count = now, None, 0
-                row.etag, row.last_modified = etag, last_modified
+                row.last_ok_at, row.last_error = now, None
+                row.etag, row.last_modified = state.etag, state.last_modified
             else:
                 row.last_error, row.last_error_at = error[:2000], now
-                row.error_count = (row.error_count or 0) + 1
+            if change is not None:
+                row.health, row.health_since = change.state, now
+                Transaction(session).add_operator_alert(change, channels=operators, now=now)
+
+    # -- sites (robots.txt) ----------------------------------------------------------------
+
+    def load_robots(self, site: str) -> tuple[str | None, datetime] | None:
+        with Session(self.engine) as session:
+            row = session.get(SiteRow, site)
+            return None if row is None else (row.robots, row.robots_fetched_at)
+
+    def save_robots(self, site: str, text: str | None, fetched_at: datetime) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(SiteRow, site)
+            if row is None:
+                session.add(SiteRow(site=site, robots=text, robots_fetched_at=fetched_at))
+            else:
+                row.robots, row.robots_fetched_at = text, fetched_at
 
     # -- articles ------------------------------------------------------------------------
 
@@ -422,6 +530,8 @@ class Store:
     def alert_view(self, alert_id: str) -> AlertView:
         with Session(self.engine) as session:
             alert = session.get_one(AlertRow, alert_id)
+            if alert.kind == "source":
+                return _operator_view(alert)
             article = session.get_one(ArticleRow, alert.article_id)
             match = session.get_one(MatchRow, alert.match_id)
             story = session.get_one(StoryRow, alert.story_id)

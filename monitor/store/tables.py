@@ -56,7 +56,25 @@ class SourceRow(Base):
     last_ok_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
-    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed polls
+    poll_interval: Mapped[float | None] = mapped_column(Float)  # the adaptive interval now in use
+    publish_gap: Mapped[float | None] = mapped_column(Float)  # usual time between new items
+    last_new_at: Mapped[datetime | None]
+    health: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    health_since: Mapped[datetime | None]
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # consecutive 403/429
+    polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # polls answered 304
+
+
+class SiteRow(Base):
+    """What one website (scheme://host:port) told us about itself: its robots.txt."""
+
+    __tablename__ = "sites"
+
+    site: Mapped[str] = mapped_column(String(300), primary_key=True)
+    robots: Mapped[str | None] = mapped_column(Text)  # None: no robots.txt (everything allowed)
+    robots_fetched_at: Mapped[datetime]
 
 
 class StoryRow(Base):
@@ -122,12 +140,14 @@ class AlertRow(Base):
     __table_args__ = (UniqueConstraint("story_id", "topic", "kind", name="uq_alerts_story_topic_kind"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id"))
+    # kind: match | surge | source (an operator alert: no story, article or match; see `detail`)
+    story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"))
     topic: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="match", server_default="match")  # match | surge
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="match", server_default="match")
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
     created_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class DeliveryRow(Base):

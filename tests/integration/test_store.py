@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.dedupe import fingerprint
-from monitor.domain import Article, Evidence, Match
+from monitor.domain import Article, Evidence, Match, SourceState
 from monitor.store import Store, Transaction, open_store
 
 NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
@@ -95,8 +95,12 @@ def test_delivery_outcomes(store: Store) -> None:
 
 def test_source_fetch_state_and_due_times(store: Store) -> None:
     store.sync_sources([("a", "http://a.test/feed"), ("b", "http://b.test/feed")])
-    store.record_poll("a", now=NOW, next_poll_at=NOW + timedelta(minutes=10), etag='"e1"', last_modified="Tue")
-    store.record_poll("b", now=NOW, next_poll_at=NOW + timedelta(minutes=1), error="HTTP 404")
+    store.record_poll(
+        SourceState("a", etag='"e1"', last_modified="Tue"), now=NOW, next_poll_at=NOW + timedelta(minutes=10)
+    )
+    store.record_poll(
+        SourceState("b", error_count=1), now=NOW, next_poll_at=NOW + timedelta(minutes=1), error="HTTP 404"
+    )
     assert store.source_state("a").etag == '"e1"' and store.source_state("b").last_error == "HTTP 404"
     assert store.due_sources(["a", "b"], NOW + timedelta(minutes=2)) == ["b"]
     store.sync_sources([("a", "http://a.test/moved")])  # a new URL forgets the validators

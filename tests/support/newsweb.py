@@ -246,6 +246,7 @@ extract_workers = 2
 [fetch]
 retries = 1
 backoff = 0.1
+host_interval = 0  # every outlet of the fake web is on one host: no politeness delay in tests
 
 {sources}
 [[channels]]

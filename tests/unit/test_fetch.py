@@ -25,29 +25,38 @@ def web() -> Iterator[FakeWeb]:
 
 
 class Sleeps:
+    """An injected clock: sleeping records the wait and moves time on, at once."""
+
     def __init__(self) -> None:
         self.calls: list[float] = []
+        self.now = 1000.0
 
     async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
+        if seconds:
+            self.calls.append(round(seconds, 3))
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
 
 
 async def test_conditional_get_and_user_agent(web: FakeWeb) -> None:
     web.add("/feed.xml", b"<rss version='2.0'><channel></channel></rss>", content_type="application/rss+xml")
-    options = FetchOptions()
+    options = FetchOptions(host_interval=0)
     async with make_client(options) as client:
         fetcher = Fetcher(client, options)
         first = await fetcher.get(f"{web.base}/feed.xml")
         assert isinstance(first, Fetched) and first.etag
         again = await fetcher.get(f"{web.base}/feed.xml", etag=first.etag)
     assert isinstance(again, NotModified)
-    assert "news-monitor" in web.requests[0][1]["User-Agent"]
-    assert web.requests[1][1]["If-None-Match"] == first.etag
+    assert web.paths_requested() == ["/robots.txt", "/feed.xml", "/feed.xml"]  # robots.txt once, first
+    assert "news-monitor" in web.requests[1][1]["User-Agent"]
+    assert web.requests[2][1]["If-None-Match"] == first.etag
 
 
 async def test_size_cap_and_permanent_errors(web: FakeWeb) -> None:
     web.add("/big", b"x" * 5000)
-    options = FetchOptions(max_bytes=1000, retries=0)
+    options = FetchOptions(max_bytes=1000, retries=0, host_interval=0)
     async with make_client(options) as client:
         fetcher = Fetcher(client, options)
         with pytest.raises(FetchError, match="exceeds the 1000-byte cap"):
@@ -72,20 +81,23 @@ async def test_transient_errors_are_retried_honouring_retry_after() -> None:
     )
     transport = httpx.MockTransport(lambda request: next(answers))
     sleeps = Sleeps()
-    options = FetchOptions(retries=2, backoff=0.25)
+    options = FetchOptions(retries=2, backoff=0.25, robots=False, host_interval=0)
     async with make_client(options, transport) as client:
-        page = await Fetcher(client, options, sleep=sleeps, clock=lambda: NOW).get("http://outlet.test/feed")
+        fetcher = Fetcher(client, options, sleep=sleeps, clock=lambda: NOW, monotonic=sleeps.monotonic)
+        page = await fetcher.get("http://outlet.test/feed")
     assert isinstance(page, Fetched) and page.content == b"ok"
-    assert sleeps.calls == [7.0, 0.5]  # Retry-After first, then exponential backoff
+    assert sleeps.calls == [7.0, 0.5]  # Retry-After first (the host gate waits it out), then exponential backoff
 
 
 async def test_a_long_retry_after_is_not_waited_for() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(429, headers={"Retry-After": "3600"}))
     sleeps = Sleeps()
-    options = FetchOptions(retries=3, max_retry_after=120)
+    options = FetchOptions(retries=3, max_retry_after=120, robots=False)
     async with make_client(options, transport) as client:
         with pytest.raises(FetchError) as caught:
-            await Fetcher(client, options, sleep=sleeps, clock=lambda: NOW).get("http://outlet.test/feed")
+            await Fetcher(client, options, sleep=sleeps, clock=lambda: NOW, monotonic=sleeps.monotonic).get(
+                "http://outlet.test/feed"
+            )
     assert caught.value.retry_after == 3600 and sleeps.calls == []
 
 
