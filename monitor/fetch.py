@@ -14,6 +14,7 @@ import asyncio
 import email.utils
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,60 @@ class _RetryPolicy:
     @staticmethod
     def worth_retrying(error: BaseException) -> bool:
         return isinstance(error, TransientFetchError) and not isinstance(error, SlowFetchError)
+
+
+class Inflater:
+    """Decodes Content-Encoding gzip/deflate ourselves, a bounded piece at a time.
+
+    httpx inflates a whole network chunk in one call: 64 KB of a gzip bomb would become
+    64 MB before any check could run. Here no piece is larger than what the caps still allow,
+    and the ratio of inflated to received bytes is checked as the body arrives.
+    """
+
+    def __init__(self, encoding: str, url: str, limit: int, max_ratio: int) -> None:
+        encoding = encoding.strip().lower()
+        self._url, self._limit, self._max_ratio = url, limit, max_ratio
+        self._raw = 0
+        self._body = bytearray()
+        self._inflate: zlib._Decompress | None = None
+        if encoding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._inflate = zlib.decompressobj(zlib.MAX_WBITS)
+        elif encoding not in ("", "identity"):
+            raise FetchError(url, f"unsupported Content-Encoding {encoding!r}")
+        self._encoding = encoding
+
+    def feed(self, raw: bytes) -> None:
+        self._raw += len(raw)
+        if self._inflate is None:
+            self._take(raw)
+            return
+        data = raw
+        while data:
+            try:
+                piece = self._inflate.decompress(data, min(262_144, self._limit - len(self._body) + 1))
+            except zlib.error as exc:
+                if self._encoding == "deflate" and not self._body and self._raw == len(raw):
+                    # Some servers send raw deflate without the zlib header (as httpx also allows).
+                    self._inflate, self._encoding = zlib.decompressobj(-zlib.MAX_WBITS), "raw-deflate"
+                    continue
+                raise FetchError(self._url, f"broken compressed body: {exc}") from None
+            data = self._inflate.unconsumed_tail
+            self._take(piece, consumed=self._raw - len(data))
+
+    def _take(self, piece: bytes, consumed: int | None = None) -> None:
+        self._body.extend(piece)
+        consumed = self._raw if consumed is None else consumed  # compressed bytes inflated so far
+        if self._inflate is not None and len(self._body) > 1_000_000 and len(self._body) > self._max_ratio * consumed:
+            raise FetchError(self._url, f"compressed response expands more than {self._max_ratio}×")
+        if len(self._body) > self._limit:
+            raise FetchError(self._url, f"response exceeds the {self._limit}-byte cap")
+
+    def finish(self) -> bytes:
+        if self._inflate is not None:
+            self._take(self._inflate.flush())
+        return bytes(self._body)
 
 
 class Fetcher:
@@ -255,8 +310,6 @@ class Fetcher:
             raise TransientFetchError(url, f"connection failed: {exc or type(exc).__name__}") from None
         except httpx.InvalidURL as exc:
             raise FetchError(url, f"invalid URL: {exc}") from None
-        except httpx.DecodingError as exc:
-            raise FetchError(url, f"broken compressed body: {exc}") from None
         finally:
             current_reach.reset(token)
 
@@ -268,22 +321,14 @@ class Fetcher:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(url, f"response of {declared} bytes exceeds the {limit}-byte cap")
-        compressed = response.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity")
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > limit:
-                raise FetchError(url, f"response exceeds the {limit}-byte cap")
-            if (
-                compressed
-                and len(body) > 1_000_000
-                and len(body) > self._options.max_ratio * max(1, response.num_bytes_downloaded)
-            ):
-                raise FetchError(url, f"compressed response expands more than {self._options.max_ratio}×")
+        decoder = Inflater(response.headers.get("Content-Encoding", ""), url, limit, self._options.max_ratio)
+        async for raw in response.aiter_raw():
+            decoder.feed(raw)
+        body = decoder.finish()
         return Fetched(
             url=str(response.url),
             status=response.status_code,
-            content=bytes(body),
+            content=body,
             content_type=response.headers.get("Content-Type", ""),
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),

@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -39,14 +39,26 @@ class Route:
 
 
 class FakeWeb:
-    """Serves registered paths on 127.0.0.1 with ETag support; records every request."""
+    """Serves registered paths on 127.0.0.1 with ETag support; records every request.
 
-    def __init__(self) -> None:
+    `handle` registers a function that writes the whole answer itself (for misbehaving
+    servers); `arrivals` holds the monotonic time each request arrived.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Route] = {}
+        self.handlers: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrivals: list[float] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base = f"http://{host}:{self.port}"
+
+    def handle(self, path: str, handler: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        with self.lock:
+            self.handlers[path] = handler
 
     def add(
         self,
@@ -73,8 +85,13 @@ class FakeWeb:
 
             def do_GET(self) -> None:
                 with web.lock:
+                    web.arrivals.append(time.monotonic())
                     web.requests.append((self.path, dict(self.headers)))
                     route = web.routes.get(self.path.split("?")[0])
+                    special = web.handlers.get(self.path.split("?")[0])
+                if special is not None:
+                    special(self)
+                    return
                 if route is None:
                     self.send_response(404)
                     self.send_header("Content-Type", "text/html")
