@@ -314,6 +314,7 @@ class Fetcher:
             current_reach.reset(token)
 
     async def _read(self, url: str, response: httpx.Response, limit: int) -> Fetched | NotModified:
+        self.gate.answered(url)
         if response.status_code == 304:
             return NotModified(url=url)
         if response.status_code >= 400:

@@ -73,6 +73,15 @@ class HostGate:
         host = self._host(url)
         host.blocked_until = max(host.blocked_until, self._monotonic() + seconds)
 
+    def answered(self, url: str) -> None:
+        """The site's answer has begun: it received the request by now at the latest.
+
+        Spacing the next start from here (when that is later than our own start) keeps the
+        gaps the site sees at `interval` even when connecting took a while.
+        """
+        host = self._host(url)
+        host.last_start = max(host.last_start or 0.0, self._monotonic())
+
     @asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
         """Wait for this host's turn, then hold one of its slots and one global slot."""
