@@ -114,6 +114,47 @@ def stories(ctx: click.Context, limit: int) -> None:
         store.close()
 
 
+@cli.command()
+@config_option
+@click.pass_context
+@handle_errors
+def sources(ctx: click.Context) -> None:
+    """Every source's health (ok, stale, failing, blocked), polling and last error."""
+    from monitor.store import open_store
+
+    settings = settings_from(ctx)
+    store = open_store(settings.database.url)
+    try:
+        store.sync_sources((s.name, s.url) for s in settings.sources)
+        configured = {s.name for s in settings.sources}
+        for state, info in store.source_states():
+            if state.name not in configured:
+                continue
+            click.echo(f"{state.name}  {state.health.upper()}  {info['url']}")
+            click.echo(
+                f"  {info['kind'] or 'not read yet'}; polls {info['polls']} ({info['not_modified']} not modified); "
+                f"every {_duration(state.poll_interval)}; next {_when(state.next_poll_at)}; "
+                f"last new item {_when(state.last_new_at)}; failed polls in a row {state.error_count}"
+            )
+            if state.last_error:
+                click.echo(f"  last error: {state.last_error}")
+    finally:
+        store.close()
+
+
+def _when(value: Any) -> str:
+    return "never" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.3g}s"
+
+
 @cli.group(invoke_without_command=True)
 @config_option
 @click.option("--limit", default=20, show_default=True, help="how many alerts, newest first")

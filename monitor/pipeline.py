@@ -101,7 +101,7 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     # A sitemap index can stay the same while its child sitemaps change: no validators for it.
     index = bool(listing.children_read)
     polled = replace(
-        after_poll(state, now=now, new=stored, gap=publishing_gap((c.published for c in listing.articles), now)),
+        after_poll(state, now=now, new=len(links), gap=publishing_gap((c.published for c in listing.articles), now)),
         etag=None if index else answer.etag,
         last_modified=None if index else answer.last_modified,
     )

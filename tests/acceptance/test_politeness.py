@@ -57,3 +57,8 @@ def test_two_sources_on_one_site_share_its_rate_limit_and_robots_txt(
     assert all("If-None-Match" in headers for _, headers in again)
     counts = dict(rows(database_url, "SELECT name, not_modified FROM sources"))
     assert counts == {"wire-rss": 1, "courier-atom": 1}
+
+    listing = run_monitor("sources", config=config, database_url=database_url)
+    assert listing.code == 0, listing.stderr
+    assert "wire-rss  OK" in listing.stdout and "courier-atom  OK" in listing.stdout
+    assert listing.stdout.count("polls 2 (1 not modified)") == 2
