@@ -188,7 +188,8 @@ def main() -> None:
             f'[[sources]]\nname = "outlet-{k}"\nurl = "{o.base}/feed.xml"\n\n' for k, o in enumerate(outlets)
         )
         config.write_text(
-            f'topics_file = "{TOPICS}"\n[service]\nmax_new_per_source = 100000\n[fetch]\nper_host = 4\nhost_interval = 0\n\n{sources}'
+            f'topics_file = "{TOPICS}"\n[service]\nmax_new_per_source = 100000\n'
+            f"[fetch]\nper_host = 4\nhost_interval = 0\n\n{sources}"
         )
         database = f"sqlite:///{tmp}/bench.db"
         if args.prefill:

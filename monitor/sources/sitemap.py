@@ -55,7 +55,7 @@ def read_sitemap(content: bytes) -> Sitemap:
         if _local(item.tag) not in ("url", "sitemap"):
             continue
         loc = _child_text(item, "loc")
-        if not loc:
+        if not loc or not loc.startswith(("http://", "https://")):
             continue
         published = _date(_child_text(item, "publication_date")) or _date(_child_text(item, "lastmod"))
         entries.append(Candidate(url=loc, title=_child_text(item, "title"), published=published))

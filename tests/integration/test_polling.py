@@ -104,7 +104,9 @@ async def test_adaptive_interval_follows_publishing_rate_within_bounds(store: St
     fixed = SourceSettings(name="fixed", url=f"{web.base}/busy.xml", interval=45)
     store.sync_sources([(s.name, s.url) for s in (busy, quiet, fixed)])
     # 24 items over the last 12 hours (one every 30 min); 3 items over the last week.
-    web.add("/busy.xml", feed([START - timedelta(minutes=30 * k) for k in range(24)]), content_type="application/rss+xml")
+    web.add(
+        "/busy.xml", feed([START - timedelta(minutes=30 * k) for k in range(24)]), content_type="application/rss+xml"
+    )
     web.add("/quiet.xml", feed([START - timedelta(days=2 * k) for k in range(3)]), content_type="application/rss+xml")
     for source in (busy, quiet, fixed):
         await poll(source, store, clock)
@@ -143,9 +145,7 @@ async def test_health_changes_are_operator_alerts(store: Store, web: FakeWeb) ->
     clock = Clock()
     source = SourceSettings(name="outlet", url=f"{web.base}/outlet.xml")
     store.sync_sources([(source.name, source.url)])
-    web.add(
-        "/outlet.xml", feed([START - timedelta(hours=k) for k in range(12)]), content_type="application/rss+xml"
-    )
+    web.add("/outlet.xml", feed([START - timedelta(hours=k) for k in range(12)]), content_type="application/rss+xml")
     await poll(source, store, clock, ("ops",))
     assert store.source_state("outlet").health == "ok"
     # Nothing new for more than 4 x its usual hour: stale.
