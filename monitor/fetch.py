@@ -73,8 +73,8 @@ class RobotsCache(Protocol):
     def save_robots(self, site: str, text: str | None, fetched_at: datetime) -> None: ...
 
 
-def make_client(options: FetchOptions, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one client of the service; `transport` replaces the guarded one only in tests."""
+def make_client(options: FetchOptions) -> httpx.AsyncClient:
+    """The one client of the service, over the guarded transport."""
     timeout = httpx.Timeout(
         connect=options.connect_timeout, read=options.read_timeout, write=options.read_timeout, pool=None
     )
@@ -83,7 +83,7 @@ def make_client(options: FetchOptions, transport: httpx.AsyncBaseTransport | Non
         follow_redirects=True,
         max_redirects=options.max_redirects,
         headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
-        transport=transport or GuardedTransport(),
+        transport=GuardedTransport(),
     )
 
 

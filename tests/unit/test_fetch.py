@@ -1,13 +1,14 @@
-"""Fetcher against a real local HTTP server; retry timing through httpx's MockTransport
-(a scripted 503 -> 200 sequence with Retry-After needs no network), with sleeps recorded
-instead of slept."""
+"""Fetcher against a real local HTTP server (scripted answers for the retry cases), with
+sleeps recorded instead of slept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 
-import httpx
 import pytest
 
 from monitor.domain import Fetched, NotModified
@@ -75,30 +76,61 @@ async def test_redirect_limit(web: FakeWeb) -> None:
             await Fetcher(client, options).get(f"{web.base}/r0")
 
 
-async def test_transient_errors_are_retried_honouring_retry_after() -> None:
-    answers = iter(
-        [httpx.Response(503, headers={"Retry-After": "7"}), httpx.Response(502), httpx.Response(200, content=b"ok")]
-    )
-    transport = httpx.MockTransport(lambda request: next(answers))
+def scripted(answers: list[tuple[int, dict[str, str], bytes]]) -> Callable[[BaseHTTPRequestHandler], None]:
+    """Answers one request after another with the next (status, headers, body)."""
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        status, headers, body = answers.pop(0) if len(answers) > 1 else answers[0]
+        handler.send_response(status)
+        for key, value in {**headers, "Content-Length": str(len(body))}.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
+async def test_transient_errors_are_retried_honouring_retry_after(web: FakeWeb) -> None:
+    web.handle("/feed", scripted([(503, {"Retry-After": "7"}, b""), (502, {}, b""), (200, {}, b"ok")]))
     sleeps = Sleeps()
     options = FetchOptions(retries=2, backoff=0.25, robots=False, host_interval=0)
-    async with make_client(options, transport) as client:
+    async with make_client(options) as client:
         fetcher = Fetcher(client, options, sleep=sleeps, clock=lambda: NOW, monotonic=sleeps.monotonic)
-        page = await fetcher.get("http://outlet.test/feed")
+        page = await fetcher.get(f"{web.base}/feed")
     assert isinstance(page, Fetched) and page.content == b"ok"
     assert sleeps.calls == [7.0, 0.5]  # Retry-After first (the host gate waits it out), then exponential backoff
 
 
-async def test_a_long_retry_after_is_not_waited_for() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(429, headers={"Retry-After": "3600"}))
+async def test_a_long_retry_after_is_not_waited_for(web: FakeWeb) -> None:
+    web.handle("/feed", scripted([(429, {"Retry-After": "3600"}, b"")]))
     sleeps = Sleeps()
     options = FetchOptions(retries=3, max_retry_after=120, robots=False)
-    async with make_client(options, transport) as client:
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, sleep=sleeps, clock=lambda: NOW, monotonic=sleeps.monotonic)
         with pytest.raises(FetchError) as caught:
-            await Fetcher(client, options, sleep=sleeps, clock=lambda: NOW, monotonic=sleeps.monotonic).get(
-                "http://outlet.test/feed"
-            )
+            await fetcher.get(f"{web.base}/feed")
+        # The whole site is now held: the next request fails at once, without asking.
+        with pytest.raises(FetchError, match="asked us to wait"):
+            await fetcher.get(f"{web.base}/other")
     assert caught.value.retry_after == 3600 and sleeps.calls == []
+    assert web.paths_requested() == ["/feed"]
+
+
+async def test_gzip_and_deflate_bodies_are_inflated(web: FakeWeb) -> None:
+    text = b"<rss>" + b"news " * 2000 + b"</rss>"
+    web.add("/gz", gzip.compress(text), headers={"Content-Encoding": "gzip"})
+    web.add("/zlib", zlib.compress(text), headers={"Content-Encoding": "deflate"})
+    raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    web.add("/raw", raw.compress(text) + raw.flush(), headers={"Content-Encoding": "deflate"})
+    web.add("/broken", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    options = FetchOptions(host_interval=0, robots=False, retries=0)
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options)
+        for path in ("/gz", "/zlib", "/raw"):
+            page = await fetcher.get(f"{web.base}{path}")
+            assert isinstance(page, Fetched) and page.content == text
+        with pytest.raises(FetchError, match="broken compressed body"):
+            await fetcher.get(f"{web.base}/broken")
 
 
 def test_retry_after_http_date() -> None:

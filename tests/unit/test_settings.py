@@ -47,6 +47,14 @@ def test_env_references_and_database_override(tmp_path: Path) -> None:
             "exclusive",
         ),
         ("[fetch]\nmax_bytes = -1\n", "fetch.max_bytes", "greater than 0"),
+        ("[fetch]\nhost_interval = -1\n", "fetch.host_interval", "greater than or equal to 0"),
+        ('[fetch]\nallow_private = ["10.0.0.0/8", "a b"]\n', "fetch.allow_private", "neither a network"),
+        ('[service]\nmin_interval = "2h"\nmax_interval = "1h"\n', "service.min_interval", "longer than max_interval"),
+        (
+            '[[sources]]\nname = "s"\nurl = "http://a.test/"\nmin_interval = "2h"\nmax_interval = "1h"\n',
+            "sources[0].min_interval",
+            "longer than max_interval",
+        ),
         ("not toml at all = = =", "-", "not valid TOML"),
     ],
 )
@@ -61,3 +69,13 @@ def test_errors_name_file_key_and_reason(tmp_path: Path, body: str, key: str, re
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "absent.toml", env={})
+
+
+def test_zero_host_interval_and_contact_in_user_agent(tmp_path: Path) -> None:
+    from monitor.service import user_agent
+
+    config = tmp_path / "m.toml"
+    config.write_text('[fetch]\nhost_interval = "0s"\ncontact = "mailto:desk@example.org"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    assert settings.fetch.host_interval == 0
+    assert user_agent(settings).startswith("news-monitor/") and user_agent(settings).endswith("(+mailto:desk@example.org)")
