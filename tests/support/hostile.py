@@ -50,21 +50,20 @@ BOMB = _zeros_gzip(200)  # 200 MB inflated, about 200 KB on the wire
 SITEMAP_BOMB = gzip.compress(b"<?xml version='1.0'?><urlset>" + b" " * 20_000_000 + b"</urlset>", 6)
 
 
-def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+def _send(handler: BaseHTTPRequestHandler, body: bytes, headers: dict[str, str]) -> None:
     handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.send_header("Content-Encoding", "gzip")
-    handler.send_header("Content-Length", str(len(BOMB)))
+    for key, value in {**headers, "Content-Length": str(len(body))}.items():
+        handler.send_header(key, value)
     handler.end_headers()
-    handler.wfile.write(BOMB)
+    handler.wfile.write(body)
+
+
+def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
+    _send(handler, BOMB, {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"})
 
 
 def sitemap_bomb(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/x-gzip")
-    handler.send_header("Content-Length", str(len(SITEMAP_BOMB)))
-    handler.end_headers()
-    handler.wfile.write(SITEMAP_BOMB)
+    _send(handler, SITEMAP_BOMB, {"Content-Type": "application/x-gzip"})
 
 
 def endless(handler: BaseHTTPRequestHandler) -> None:
