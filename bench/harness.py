@@ -64,6 +64,8 @@ class Outlet:
         outlet = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as news sites serve: one connection per client
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -104,12 +106,15 @@ class Outlet:
         ).encode()
 
 
-def run_once(config: Path, database: str, report: Path) -> tuple[float, dict[str, Any]]:
+def run_once(config: Path, database: str, report: Path, profile: str | None = None) -> tuple[float, dict[str, Any]]:
     env = {**os.environ, "MONITOR_DATABASE_URL": database}
     started = time.perf_counter()
+    # --profile runs the main process under cProfile (workers are not profiled).
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     subprocess.run(
         [
             sys.executable,
+            *profiler,
             "-m",
             "monitor",
             "--log-level",
@@ -162,6 +167,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--prefill", type=int, default=0)
     parser.add_argument("--small", action="store_true", help="CI: 30 pages, 1 copy, 3 outlets")
+    parser.add_argument("--profile", help="write a cProfile of the first run's main process here")
     args = parser.parse_args()
     if not (CORPUS / "aeb").is_dir():
         print("../shared/corpus is not present: nothing to measure")
@@ -196,7 +202,7 @@ def main() -> None:
             started = time.perf_counter()
             prefill(database, args.prefill)
             print(f"prefilled {args.prefill:,} articles in {time.perf_counter() - started:.1f} s")
-        wall, first = run_once(config, database, Path(tmp) / "first.json")
+        wall, first = run_once(config, database, Path(tmp) / "first.json", args.profile)
         show("first run", wall, first)
         rate = trafilatura_rate([page for _, page in published[: len(originals)]])
         print(

@@ -212,6 +212,7 @@ class Fetcher:
         self._robots_cache = robots_cache
         self._robots_loading: dict[str, asyncio.Lock] = {}
         self.requests = 0
+        self.robots_requests = 0
 
     @property
     def options(self) -> FetchOptions:
@@ -272,6 +273,7 @@ class Fetcher:
         cached = self._robots_cache.load_robots(site) if self._robots_cache else None
         if cached is not None and cached[1] + timedelta(seconds=self._options.robots_ttl) > now:
             return RobotsRules(cached[0])
+        self.robots_requests += 1
         try:
             async with self.gate.slot(url):
                 answer = await self._get_once(robots_url(url), {}, reach, max_bytes=ROBOTS_MAX_BYTES)

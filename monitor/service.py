@@ -258,7 +258,9 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
         "articles_stored": stored,
         "articles_per_second": round(stored / wall, 2) if wall else 0.0,
         "stage_seconds": stages,
-        "requests": dict(sorted(timings.counts.items())),
+        "requests": dict(
+            sorted({**timings.counts, "requests: robots.txt": service.stages.fetcher.robots_requests}.items())
+        ),
         "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
         "cpu_seconds": {
             "main": round(usage.ru_utime + usage.ru_stime, 2),
