@@ -15,7 +15,7 @@ import email.utils
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -27,11 +27,10 @@ from monitor import USER_AGENT
 from monitor.domain import Fetched, NotModified
 from monitor.errors import FetchError
 from monitor.guard import GuardedTransport, Reach, current_reach
-from monitor.politeness import HostGate, RobotsCheck, RobotsRules, host_of, robots_url
+from monitor.politeness import HostGate, RobotsCheck, RobotsRules, Sleep, host_of, robots_url
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 §2.5: at least 500 KiB must be parsed; we read no more
-Sleep = Callable[[float], Awaitable[None]]
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
@@ -211,7 +210,6 @@ class Fetcher:
         self._robots = RobotsCheck(robots_agent(options.user_agent))
         self._robots_cache = robots_cache
         self._robots_loading: dict[str, asyncio.Lock] = {}
-        self.requests = 0
         self.robots_requests = 0
 
     @property
@@ -296,7 +294,6 @@ class Fetcher:
     async def _get_once(
         self, url: str, headers: dict[str, str], reach: Reach | None, *, max_bytes: int | None = None
     ) -> Fetched | NotModified:
-        self.requests += 1
         token = current_reach.set(reach)
         try:
             async with asyncio.timeout(self._options.total_timeout):
