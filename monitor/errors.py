@@ -31,9 +31,7 @@ class StoreError(MonitorError):
 
 
 class FetchError(MonitorError):
-    def __init__(
-        self, url: str, reason: str, *, retry_after: float | None = None, status: int | None = None
-    ) -> None:
+    def __init__(self, url: str, reason: str, *, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason

@@ -120,6 +120,7 @@ class ServiceSettings(_Durations):
         if self.min_interval > self.max_interval:
             raise ValueError("min_interval: must not be longer than max_interval")
         return self
+
     deliver_interval: float = 30.0
     extract_workers: int = Field(default=0, ge=0)  # 0: one per core
     max_new_per_source: int = Field(default=200, ge=1)

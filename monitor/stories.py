@@ -10,7 +10,7 @@ within its window, one follow-up "surge" alert goes to the same channels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,6 +85,66 @@ def _surges(
     return written
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """A new article ready to file: its matches and the worker's fingerprint and keys."""
+
+    article: Article
+    matches: list[Match]
+    mark: Fingerprint | None = None
+    keys: frozenset[str] | None = None
+
+
+def file_articles(
+    batch: Sequence[Filing],
+    *,
+    store: Store,
+    topics: Iterable[Topic],
+    now: datetime,
+    channels_for: Callable[[str], list[str]],
+    timings: Timings | None = None,
+) -> list[Filed | None]:
+    """One transaction for the batch: each article, its story, its matches and their alerts (the outbox).
+
+    None for an article already stored (another source or instance got there first). Articles
+    later in the batch see the stories of earlier ones, as if filed one after another.
+    """
+    timings = timings or Timings()
+    with timings.measure("dedupe"):  # normally done by a worker already
+        ready = [
+            (
+                filing,
+                filing.mark or fingerprint(filing.article.text),
+                entity_keys(filing.article.title, filing.article.text) if filing.keys is None else filing.keys,
+            )
+            for filing in batch
+        ]
+    inner = Timings()  # dedupe and alert work inside the transaction; the rest of it is storage
+    started = time.perf_counter()
+    topics = list(topics)
+    outcomes: list[Filed | None] = []
+    with store.transaction() as tx:
+        stored = tx.stored_urls(f.article.canonical_url for f, _, _ in ready)
+        for filing, mark, keys in ready:
+            article = filing.article
+            if article.canonical_url in stored:
+                outcomes.append(None)
+                continue
+            stored.add(article.canonical_url)
+            story, how, article_id = _story(tx, article, mark, keys, now=now, timings=inner)
+            tx.add_story_keys(story, keys, new_story=how == "new-story")
+            with inner.measure("alert"):
+                alerts = _alerts(tx, story, article_id, filing.matches, now=now, channels_for=channels_for)
+                if how != "new-story":
+                    alerts += _surges(tx, story, topics, channels_for, now)
+            outcomes.append(Filed(story=story, how=how, alerts=tuple(alerts)))
+    total = time.perf_counter() - started
+    timings.add("dedupe", inner.seconds["dedupe"])
+    timings.add("alert", inner.seconds["alert"])
+    timings.add("store", total - inner.seconds["dedupe"] - inner.seconds["alert"])
+    return outcomes
+
+
 def file_article(
     article: Article,
     matches: list[Match],
@@ -97,30 +157,9 @@ def file_article(
     mark: Fingerprint | None = None,
     keys: frozenset[str] | None = None,
 ) -> Filed | None:
-    """One transaction: the article, its story, its matches and their alerts (the outbox).
-
-    None when the article is already stored (another source or instance got there first).
-    """
-    timings = timings or Timings()
-    with timings.measure("dedupe"):  # normally done by a worker already
-        keys = entity_keys(article.title, article.text) if keys is None else keys
-        mark = fingerprint(article.text) if mark is None else mark
-    inner = Timings()  # dedupe and alert work inside the transaction; the rest of it is storage
-    started = time.perf_counter()
-    with store.transaction() as tx:
-        if tx.is_stored(article.canonical_url):
-            return None
-        story, how, article_id = _story(tx, article, mark, keys, now=now, timings=inner)
-        tx.add_story_keys(story, keys, new_story=how == "new-story")
-        with inner.measure("alert"):
-            alerts = _alerts(tx, story, article_id, matches, now=now, channels_for=channels_for)
-            if how != "new-story":
-                alerts += _surges(tx, story, topics, channels_for, now)
-    total = time.perf_counter() - started
-    timings.add("dedupe", inner.seconds["dedupe"])
-    timings.add("alert", inner.seconds["alert"])
-    timings.add("store", total - inner.seconds["dedupe"] - inner.seconds["alert"])
-    return Filed(story=story, how=how, alerts=tuple(alerts))
+    """`file_articles` for one article."""
+    filing = Filing(article, matches, mark, keys)
+    return file_articles([filing], store=store, topics=topics, now=now, channels_for=channels_for, timings=timings)[0]
 
 
 def _alerts(

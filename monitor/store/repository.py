@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 import numpy as np
-from sqlalchemy import Engine, Select, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,12 +31,11 @@ from monitor.domain import (
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
-    BandRow,
+    Base,
     DeliveryRow,
     MatchRow,
     SiteRow,
     SourceRow,
-    StoryKeyRow,
     StoryRow,
 )
 
@@ -140,20 +139,67 @@ def _article(row: ArticleRow) -> Article:
     )
 
 
+_articles, _bands, _stories, _keys = (Base.metadata.tables[n] for n in ("articles", "bands", "stories", "story_keys"))
+
+
+class _Hot:
+    """Core statements of the per-article path, built once: executed on the connection with new
+    parameters, they skip the ORM's statement handling and SQLAlchemy's cache-key work per call
+    (about half of the main process's storage time in `bench/filing.py`)."""
+
+    stored = select(_articles.c.canonical_url).where(_articles.c.canonical_url.in_(bindparam("urls", expanding=True)))
+    exact = (
+        select(_articles.c.story_id)
+        .where(_articles.c.exact_hash == bindparam("hash"), _articles.c.story_id.is_not(None))
+        .limit(1)
+    )
+    candidates = select(_articles.c.story_id, _articles.c.minhash, _articles.c.shingles).where(
+        _articles.c.id.in_(select(_bands.c.article_id).where(_bands.c.band.in_(bindparam("bands", expanding=True))))
+    )
+    new_story = insert(_stories)
+    join_story = (
+        update(_stories)
+        .where(_stories.c.id == bindparam("story"))
+        .values(copies=_stories.c.copies + 1, last_seen=bindparam("now"))
+    )
+    other_language = select(_keys.c.story_id, _keys.c.key).where(
+        _keys.c.story_id.in_(
+            select(_keys.c.story_id)
+            .join(_stories, _stories.c.id == _keys.c.story_id)
+            .where(
+                _keys.c.key.in_(bindparam("keys", expanding=True)),
+                _stories.c.last_seen >= bindparam("since"),
+                _stories.c.language != bindparam("language"),
+            )
+            .distinct()
+            .limit(50)
+        )
+    )
+    story_keys = select(_keys.c.key).where(_keys.c.story_id == bindparam("story"))
+    add_keys = insert(_keys)
+    add_article = insert(_articles).returning(_articles.c.id)
+    add_bands = insert(_bands)
+    alerted = select(AlertRow.topic).where(AlertRow.story_id == bindparam("story"), AlertRow.kind == "match")
+
+
 class Transaction:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    @property
+    def _db(self) -> Connection:
+        return self.session.connection()
+
+    def stored_urls(self, canonical_urls: Iterable[str]) -> set[str]:
+        """Those of the canonical URLs that an article already has."""
+        return set(self._db.execute(_Hot.stored, {"urls": list(canonical_urls)}).scalars())
+
     def find_exact(self, exact_hash: str) -> str | None:
-        query = select(ArticleRow.story_id).where(ArticleRow.exact_hash == exact_hash, ArticleRow.story_id.is_not(None))
-        return self.session.scalars(query.limit(1)).first()
+        return self._db.execute(_Hot.exact, {"hash": exact_hash}).scalar()
 
     def candidates(self, bands: Iterable[str]) -> list[Candidate]:
         """Stored articles sharing at least one LSH band (an index lookup per band)."""
-        ids = select(BandRow.article_id).where(BandRow.band.in_(list(bands))).distinct()
-        rows = self.session.execute(
-            select(ArticleRow.story_id, ArticleRow.minhash, ArticleRow.shingles).where(ArticleRow.id.in_(ids))
-        )
+        rows = self._db.execute(_Hot.candidates, {"bands": list(bands)})
         return [
             Candidate(story_id=story, minhash=_unpack(minhash), shingles=shingles)
             for story, minhash, shingles in rows
@@ -162,49 +208,34 @@ class Transaction:
 
     def new_story(self, headline: str, now: datetime, language: str | None = None) -> str:
         story_id = uuid4().hex
-        # Core statements on the hot path: the ORM's unit of work costs about a millisecond a row.
-        self.session.execute(
-            insert(StoryRow).values(
-                id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1, language=language
-            )
-        )
+        values = dict(id=story_id, headline=headline, first_seen=now, last_seen=now, copies=1, language=language)
+        self._db.execute(_Hot.new_story, values)
         return story_id
 
     def join_story(self, story_id: str, now: datetime) -> None:
-        self.session.execute(
-            update(StoryRow).where(StoryRow.id == story_id).values(copies=StoryRow.copies + 1, last_seen=now)
-        )
+        self._db.execute(_Hot.join_story, {"story": story_id, "now": now})
 
     def cross_language_candidates(self, keys: Iterable[str], language: str, since: datetime) -> dict[str, set[str]]:
         """Stories in another language, seen since `since`, sharing one of `keys`: their keys."""
         wanted = list(keys)
         if not wanted:
             return {}
-        ids = (
-            select(StoryKeyRow.story_id)
-            .join(StoryRow, StoryRow.id == StoryKeyRow.story_id)
-            .where(StoryKeyRow.key.in_(wanted), StoryRow.last_seen >= since, StoryRow.language != language)
-            .distinct()
-            .limit(50)
-        )
         found: dict[str, set[str]] = {}
-        for story, key in self.session.execute(
-            select(StoryKeyRow.story_id, StoryKeyRow.key).where(StoryKeyRow.story_id.in_(ids))
-        ):
+        rows = self._db.execute(_Hot.other_language, {"keys": wanted, "since": since, "language": language})
+        for story, key in rows:
             found.setdefault(story, set()).add(key)
         return found
 
     def add_story_keys(self, story_id: str, keys: Iterable[str], *, new_story: bool = False) -> None:
         wanted = set(keys)
         if not new_story:
-            wanted -= set(self.session.scalars(select(StoryKeyRow.key).where(StoryKeyRow.story_id == story_id)))
+            wanted -= set(self._db.execute(_Hot.story_keys, {"story": story_id}).scalars())
         if wanted:
-            self.session.execute(insert(StoryKeyRow), [{"key": k, "story_id": story_id} for k in wanted])
+            self._db.execute(_Hot.add_keys, [{"key": k, "story_id": story_id} for k in wanted])
 
     def alerted_topics(self, story_id: str) -> set[str]:
         """Topics the story already has a first ("match") alert for."""
-        query = select(AlertRow.topic).where(AlertRow.story_id == story_id, AlertRow.kind == "match")
-        return set(self.session.scalars(query))
+        return set(self._db.execute(_Hot.alerted, {"story": story_id}).scalars())
 
     def story_outlets(self, story_id: str, since: datetime) -> int:
         query = select(func.count(ArticleRow.source.distinct())).where(
@@ -223,16 +254,13 @@ class Transaction:
             return None
         return (row[0], row[1])
 
-    def is_stored(self, canonical_url: str) -> bool:
-        query = select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url)
-        return self.session.scalar(query) is not None
-
     def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str) -> int:
         values = dict(
             source=article.source,
             url=article.url,
             canonical_url=article.canonical_url,
             status="ok",
+            reason=None,
             title=article.title,
             text=article.text,
             language=article.language,
@@ -244,11 +272,9 @@ class Transaction:
             shingles=fingerprint.shingles,
             story_id=story_id,
         )
-        article_id = int(
-            self.session.execute(insert(ArticleRow).values(**values).returning(ArticleRow.id)).scalar_one()
-        )
+        article_id = int(self._db.execute(_Hot.add_article, values).scalar_one())
         # One executemany for the 42 band rows.
-        self.session.execute(insert(BandRow), [{"band": b, "article_id": article_id} for b in set(fingerprint.bands)])
+        self._db.execute(_Hot.add_bands, [{"band": b, "article_id": article_id} for b in set(fingerprint.bands)])
         return article_id
 
     def add_match(self, article_id: int, match: Match) -> int:
