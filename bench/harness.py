@@ -154,6 +154,7 @@ def show(title: str, wall: float, report: dict[str, Any]) -> None:
         f"{report['articles_stored']} articles stored, {report['articles_per_second']} articles/s in the run"
     )
     print("  stage seconds:", ", ".join(f"{k} {v}" for k, v in report["stage_seconds"].items()))
+    print(f"  articles written in {report['store_transactions']} transactions")
     print("  requests:", ", ".join(f"{k} {v}" for k, v in report["requests"].items()) or "none")
     print(f"  CPU seconds: main process {report['cpu_seconds']['main']}, workers {report['cpu_seconds']['workers']}")
     rss = report["peak_rss_mb"]

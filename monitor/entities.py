@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -108,8 +109,10 @@ _MULTIPLIERS = {
     "만명": 10**4,
 }
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)(?:\s*([^\W\d]+))?")
-_DAY_MONTH = re.compile(r"\b(\d{1,2})\s+([^\W\d]+)")
-_MONTH_DAY = re.compile(r"\b([^\W\d]+)\s+(\d{1,2})\b")
+# Only month names are worth a match: an alternation of them is far cheaper than trying every word.
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_NAMES})(?![^\W\d])")
+_MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})\b")
 _KOREAN_DATE = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
 _NAME = re.compile(r"(?<![.!?]\s)(?<![\n\"«“])(?<!^)\b([A-ZА-ЯЁІЇЄҐ][\w'’-]+)")
 _CONSONANT_CLASSES = str.maketrans({"c": "k", "q": "k", "w": "v", "z": "s", "x": "s", "j": "i"})
@@ -157,6 +160,7 @@ def _date_keys(text: str) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=4096)  # names recur from article to article; bounded, per worker process
 def name_key(word: str) -> str | None:
     """Consonant skeleton of a transliterated name: first letter, then up to three consonant classes."""
     latin = re.sub(r"[^a-z]", "", anyascii(word).lower())
@@ -172,7 +176,7 @@ def name_key(word: str) -> str | None:
 def entity_keys(title: str, text: str) -> frozenset[str]:
     body = f"{title}\n{text}"
     strong = _number_keys(body) | _date_keys(body)
-    names = {key for word in _NAME.findall(body) if (key := name_key(word))}
+    names = {key for word in set(_NAME.findall(body)) if (key := name_key(word))}
     ordered = sorted(strong) + sorted(names)
     return frozenset(ordered[:MAX_KEYS])
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from monitor.alerts import Channel
@@ -19,7 +20,6 @@ from monitor.domain import (
     Article,
     Candidate,
     Fetched,
-    Match,
     NotModified,
     Rejected,
     SourceHealthChange,
@@ -28,12 +28,13 @@ from monitor.domain import (
 )
 from monitor.errors import FetchError, MonitorError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
+from monitor.filing import Filer
 from monitor.guard import Reach
 from monitor.polling import Cadence, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
 from monitor.store import Store
-from monitor.stories import file_article
+from monitor.stories import Filing, file_articles
 from monitor.timing import Timings
 from monitor.topics import TopicMatcher
 from monitor.worker import Prepared
@@ -58,6 +59,11 @@ class Stages:
     child_sitemaps: int = 3
     timings: Timings = field(default_factory=Timings)
     inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    filer: Filer[Filing, int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Articles ready at about the same time are written in one transaction (monitor.filing).
+        object.__setattr__(self, "filer", Filer(partial(write_batch, self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,8 @@ async def process_link(source: str, link: Candidate, reach: Reach | None, stages
         page = await _fetch_article(source, link, url, reach, stages)
         if page is None:
             return None
-        prepared = await stages.workers.prepare(page.content, page.url)
+        with stages.filer.coming():
+            prepared = await stages.workers.prepare(page.content, page.url)
     extracted = prepared.extracted
     if isinstance(extracted, Rejected):
         stages.store.record_rejected(
@@ -203,7 +210,7 @@ async def process_link(source: str, link: Candidate, reach: Reach | None, stages
     )
     with stages.timings.measure("match"):
         matches = stages.matcher.matches(article.title, article.text)
-    return record(article, matches, stages, prepared)
+    return await stages.filer.file(Filing(article, matches, prepared.fingerprint, prepared.keys))
 
 
 async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | None, stages: Stages) -> Fetched | None:
@@ -224,35 +231,37 @@ async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | 
     return page
 
 
-def record(article: Article, matches: list[Match], stages: Stages, prepared: Prepared | None = None) -> int | None:
-    """Store the article in its story with its matches and alerts, in one transaction."""
-    outcome = file_article(
-        article,
-        matches,
-        mark=prepared.fingerprint if prepared else None,
-        keys=prepared.keys if prepared else None,
+def write_batch(stages: Stages, batch: Sequence[Filing]) -> list[int | None]:
+    """Store the articles in their stories with their matches and alerts, in one transaction.
+
+    Per article: the alerts written, or None when it was not stored (already there).
+    """
+    outcomes = file_articles(
+        batch,
         store=stages.store,
         topics=stages.matcher.topics,
         now=stages.clock(),
         channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
         timings=stages.timings,
     )
-    if outcome is None:
-        return None
-    log.info(
-        "stored",
-        extra={
-            "stage": "dedupe",
-            "action": outcome.how,
-            "source": article.source,
-            "url": article.url,
-            "story": outcome.story,
-            "alerts": len(outcome.alerts),
-        },
-    )
-    for topic, kind in outcome.alerts:
-        log.info("alert written", extra={"stage": "match", "action": kind, "topic": topic, "url": article.url})
-    return len(outcome.alerts)
+    for filing, outcome in zip(batch, outcomes, strict=True):
+        if outcome is None:
+            continue
+        article = filing.article
+        log.info(
+            "stored",
+            extra={
+                "stage": "dedupe",
+                "action": outcome.how,
+                "source": article.source,
+                "url": article.url,
+                "story": outcome.story,
+                "alerts": len(outcome.alerts),
+            },
+        )
+        for topic, kind in outcome.alerts:
+            log.info("alert written", extra={"stage": "match", "action": kind, "topic": topic, "url": article.url})
+    return [None if outcome is None else len(outcome.alerts) for outcome in outcomes]
 
 
 async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reach: Reach) -> Listing:

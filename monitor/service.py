@@ -258,6 +258,7 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
         "articles_stored": stored,
         "articles_per_second": round(stored / wall, 2) if wall else 0.0,
         "stage_seconds": stages,
+        "store_transactions": service.stages.filer.batches,
         "requests": dict(
             sorted({**timings.counts, "requests: robots.txt": service.stages.fetcher.robots_requests}.items())
         ),

@@ -56,3 +56,15 @@ def test_copy_variants_join_the_original() -> None:
 def test_a_different_event_with_similar_wording_is_not_a_copy() -> None:
     assert not is_copy(fingerprint(REPORT).shingles, fingerprint(OTHER_EVENT).shingles)
     assert best_copy(fingerprint(OTHER_EVENT), [stored(REPORT)]) is None
+
+
+def test_fingerprints_stay_what_the_store_already_holds() -> None:
+    # Stored signatures and band keys are compared with new ones: a change to the shingling,
+    # the hash or the MinHash scheme would silently stop new copies joining stored stories.
+    mark = fingerprint(
+        "The council met on Monday. It voted to repair the old bridge before winter!\nResidents welcomed the plan."
+    )
+    assert mark.exact == "dc6596eb15a2a74a064330f1d97ddab5c92ec2f9f4533ef5abfecb16f0a8826c"
+    assert mark.minhash[:4] == (17498335, 265791852, 1272083738, 286597074)
+    assert mark.bands[:2] == ("006f4bfe6a8a1e7ce5", "011f2c26a0b51344e6")
+    assert len(mark.shingles) // 4 == 12

@@ -78,4 +78,6 @@ def test_zero_host_interval_and_contact_in_user_agent(tmp_path: Path) -> None:
     config.write_text('[fetch]\nhost_interval = "0s"\ncontact = "mailto:desk@example.org"\n', encoding="utf-8")
     settings = load_settings(config, env={})
     assert settings.fetch.host_interval == 0
-    assert user_agent(settings).startswith("news-monitor/") and user_agent(settings).endswith("(+mailto:desk@example.org)")
+    assert user_agent(settings).startswith("news-monitor/") and user_agent(settings).endswith(
+        "(+mailto:desk@example.org)"
+    )
