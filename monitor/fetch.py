@@ -72,7 +72,7 @@ class RobotsCache(Protocol):
     def save_robots(self, site: str, text: str | None, fetched_at: datetime) -> None: ...
 
 
-def make_client(options: FetchOptions) -> httpx.AsyncClient:
+def make_client(options: FetchOptions, transport: GuardedTransport | None = None) -> httpx.AsyncClient:
     """The one client of the service, over the guarded transport."""
     timeout = httpx.Timeout(
         connect=options.connect_timeout, read=options.read_timeout, write=options.read_timeout, pool=None
@@ -82,7 +82,7 @@ def make_client(options: FetchOptions) -> httpx.AsyncClient:
         follow_redirects=True,
         max_redirects=options.max_redirects,
         headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
-        transport=GuardedTransport(),
+        transport=transport or GuardedTransport(),
     )
 
 

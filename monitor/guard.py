@@ -159,6 +159,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         # Hosts we connected to at a non-public address: a pooled connection to one of them
         # must not be reused by a request whose Reach does not allow it (GuardedTransport).
         self.private_hosts: dict[tuple[str, int], Address] = {}
+        self.connections = 0  # opened so far
 
     async def connect_tcp(
         self,
@@ -185,6 +186,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 continue
             if address_kind(address) is not None:
                 self.private_hosts[(host.lower(), port)] = address
+            self.connections += 1
             return _Stream(stream)
         assert last is not None
         raise last

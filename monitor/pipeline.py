@@ -43,6 +43,8 @@ log = logging.getLogger("monitor.pipeline")
 
 
 class Prepares(Protocol):
+    def start(self) -> None: ...
+
     async def prepare(self, html: bytes, url: str) -> Prepared: ...
 
 
@@ -100,7 +102,9 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         _finish_poll(source, stages, after_poll(state, now=stages.clock()), not_modified=True)
         return PollReport(source.name)
     links = _new_links(listing, stages.store, stages.service.max_new_per_source)
-    outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages) for link in links))
+    if links:  # the workers start up while the first pages are fetched
+        stages.workers.start()
+    outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
     assert isinstance(answer, Fetched)
     stored = sum(1 for alerts in outcomes if alerts is not None)
     now = stages.clock()
@@ -172,9 +176,14 @@ def _finish_poll(
     )
 
 
-async def process_link(source: str, link: Candidate, reach: Reach | None, stages: Stages) -> int | None:
-    """fetch -> extract -> dedupe -> match -> outbox. Returns alerts written, None if not stored."""
-    url = canonical_url(link.url)
+async def process_link(
+    source: str, link: Candidate, reach: Reach | None, stages: Stages, url: str | None = None
+) -> int | None:
+    """fetch -> extract -> dedupe -> match -> outbox. Returns alerts written, None if not stored.
+
+    `url` is the link's canonical URL when the caller has it already.
+    """
+    url = url or canonical_url(link.url)
     async with stages.inflight:  # bounds the pages held in memory: fetched, waiting for a worker
         page = await _fetch_article(source, link, url, reach, stages)
         if page is None:
@@ -199,7 +208,8 @@ async def process_link(source: str, link: Candidate, reach: Reach | None, stages
         return None
     article = Article(
         source=source,
-        url=canonical_url(page.url),  # where the article really is, without tracking parameters
+        # Where the article really is, without tracking parameters.
+        url=url if page.url == link.url else canonical_url(page.url),
         canonical_url=url,
         title=extracted.title or link.title or "",
         text=extracted.text,
@@ -282,13 +292,13 @@ async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reac
     return Listing(listing.kind, tuple(articles[:max_links]), children_read=children)
 
 
-def _new_links(listing: Listing, store: Store, limit: int) -> list[Candidate]:
-    """Links whose canonical URL is not stored yet, newest first, at most `limit`."""
+def _new_links(listing: Listing, store: Store, limit: int) -> list[tuple[str, Candidate]]:
+    """(canonical URL, link) of links not stored yet, newest first, at most `limit`."""
     unique: dict[str, Candidate] = {}
     for link in listing.articles:
         unique.setdefault(canonical_url(link.url), link)
     known = store.known_urls(unique)
-    fresh = [link for url, link in unique.items() if url not in known]
+    fresh = [(url, link) for url, link in unique.items() if url not in known]
     oldest = datetime.min.replace(tzinfo=UTC)
-    fresh.sort(key=lambda c: c.published or oldest, reverse=True)
+    fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
     return fresh[:limit]

@@ -23,6 +23,7 @@ from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, de
 from monitor.domain import AlertView, Article, Evidence
 from monitor.errors import ConfigError, DeliveryError
 from monitor.fetch import Fetcher, FetchOptions, make_client
+from monitor.guard import GuardedTransport
 from monitor.pipeline import Stages, poll_source
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
@@ -71,6 +72,7 @@ class Service:
     policy: DeliveryPolicy
     workers: Workers
     metrics: Metrics
+    transport: GuardedTransport
 
     @property
     def store(self) -> Store:
@@ -178,8 +180,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     store.sync_sources((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)
     workers = Workers(settings.service.extract_workers)
+    transport = GuardedTransport()
     try:
-        async with make_client(options) as client:
+        async with make_client(options, transport) as client:
             stages = Stages(
                 store=store,
                 fetcher=Fetcher(client, options, robots_cache=store, clock=clock),
@@ -201,7 +204,9 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
             metrics = Metrics()
             if service.metrics_port is not None:
                 metrics.serve(service.metrics_port)
-            yield Service(settings=settings, stages=stages, policy=policy, workers=workers, metrics=metrics)
+            yield Service(
+                settings=settings, stages=stages, policy=policy, workers=workers, metrics=metrics, transport=transport
+            )
     finally:
         workers.close()
         store.close()
@@ -259,13 +264,14 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
         "articles_per_second": round(stored / wall, 2) if wall else 0.0,
         "stage_seconds": stages,
         "store_transactions": service.stages.filer.batches,
+        "connections_opened": service.transport.backend.connections,
         "requests": dict(
             sorted({**timings.counts, "requests: robots.txt": service.stages.fetcher.robots_requests}.items())
         ),
         "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
         "cpu_seconds": {
             "main": round(usage.ru_utime + usage.ru_stime, 2),
-            "workers": round(service.workers.cpu_seconds, 2),
+            "workers": round(service.workers.process_cpu_seconds, 2),
         },
     }
 

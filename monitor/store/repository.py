@@ -14,6 +14,8 @@ from uuid import uuid4
 
 import numpy as np
 from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -175,8 +177,9 @@ class _Hot:
             .limit(50)
         )
     )
-    story_keys = select(_keys.c.key).where(_keys.c.story_id == bindparam("story"))
     add_keys = insert(_keys)
+    add_new_keys = sqlite_insert(_keys).on_conflict_do_nothing()
+    add_new_keys_postgresql = postgresql_insert(_keys).on_conflict_do_nothing()
     add_article = insert(_articles).returning(_articles.c.id)
     add_bands = insert(_bands)
     alerted = select(AlertRow.topic).where(AlertRow.story_id == bindparam("story"), AlertRow.kind == "match")
@@ -227,11 +230,14 @@ class Transaction:
         return found
 
     def add_story_keys(self, story_id: str, keys: Iterable[str], *, new_story: bool = False) -> None:
-        wanted = set(keys)
-        if not new_story:
-            wanted -= set(self._db.execute(_Hot.story_keys, {"story": story_id}).scalars())
-        if wanted:
-            self._db.execute(_Hot.add_keys, [{"key": k, "story_id": story_id} for k in wanted])
+        rows = [{"key": k, "story_id": story_id} for k in set(keys)]
+        if not rows:
+            return
+        if new_story:
+            self._db.execute(_Hot.add_keys, rows)
+        else:  # the story has some of them already
+            db = self._db
+            db.execute(_Hot.add_new_keys_postgresql if db.dialect.name == "postgresql" else _Hot.add_new_keys, rows)
 
     def alerted_topics(self, story_id: str) -> set[str]:
         """Topics the story already has a first ("match") alert for."""

@@ -43,6 +43,9 @@ class Clock:
 class InlineWorkers:
     """Extraction in this process: the worker pool is not what these tests are about."""
 
+    def start(self) -> None:
+        pass
+
     async def prepare(self, html: bytes, url: str) -> Prepared:
         return prepare(html, url)
 
