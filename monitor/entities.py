@@ -162,7 +162,7 @@ def _date_keys(text: str) -> set[str]:
     return keys
 
 
-@lru_cache(maxsize=4096)  # names recur from article to article; bounded, per worker process
+@lru_cache(maxsize=16384)  # names recur from article to article; bounded (about 2 MB), per worker
 def name_key(word: str) -> str | None:
     """Consonant skeleton of a transliterated name: first letter, then up to three consonant classes."""
     latin = re.sub(r"[^a-z]", "", anyascii(word).lower())

@@ -6,6 +6,7 @@ The only module that reads the real clock and installs signal handlers.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import resource
@@ -278,6 +279,7 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
 
 async def run(settings: Settings, *, once: bool, report: Path | None = None) -> None:
     async with build(settings) as service:
+        gc.freeze()  # what start-up loaded (modules, settings, rules) lives as long as we do
         if once:
             before, started = service.store.count("articles"), time.perf_counter()
             await service.run_once()
