@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from monitor.dedupe import fingerprint
@@ -74,10 +75,13 @@ class Workers:
         self._pages = 0
         # forkserver: workers do not inherit the event loop, sockets or database handles. The
         # fork server imports trafilatura once and every worker starts with it loaded.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["trafilatura", "monitor.worker"])
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker)
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["trafilatura", "monitor.worker"])
+        self._pool = self._new_pool()
         self._starting: list[asyncio.Future[Prepared]] = []
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context, initializer=_start_worker)
 
     @property
     def process_cpu_seconds(self) -> float:
@@ -87,7 +91,16 @@ class Workers:
     async def prepare(self, html: bytes, url: str) -> Prepared:
         loop = asyncio.get_running_loop()
         self._pages += 1
-        result = await loop.run_in_executor(self._pool, prepare, html, url, self._pages % 16 == 1)
+        pool = self._pool
+        try:
+            result = await loop.run_in_executor(pool, prepare, html, url, self._pages % 16 == 1)
+        except BrokenProcessPool:
+            # A worker died (killed for memory, or a page crashed the parser): the pages the pool
+            # held are lost to it, and a new pool takes the next ones.
+            if pool is self._pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool, self._starting = self._new_pool(), []
+            return Prepared(Rejected(url=url, reason="extraction failed: the worker process died"))
         self.cpu_seconds += result.cpu_seconds
         self.peak_rss_mb = max(self.peak_rss_mb, result.peak_rss_mb)
         self._process_cpu[result.worker] = max(self._process_cpu.get(result.worker, 0.0), result.worker_cpu_seconds)

@@ -1,0 +1,44 @@
+"""The extraction workers as real processes: results come back, and a dead worker costs one page."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from monitor.domain import Extracted, Rejected
+from monitor.worker import Workers
+
+PAGE = (
+    "<html lang='en'><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens</h1>"
+    + "<p>The harbour reopened on Tuesday after the storm, and the first ferry left at noon.</p>" * 4
+    + "</article></body></html>"
+).encode()
+URL = "http://outlet.test/harbour"
+
+
+async def test_pages_come_back_extracted_and_fingerprinted() -> None:
+    workers = Workers(2)
+    try:
+        prepared = await workers.prepare(PAGE, URL)
+    finally:
+        workers.close()
+    assert isinstance(prepared.extracted, Extracted)
+    assert "first ferry" in prepared.extracted.text
+    assert prepared.fingerprint is not None and len(prepared.fingerprint.bands) == 42
+    assert workers.process_cpu_seconds >= prepared.cpu_seconds > 0
+
+
+async def test_a_dead_worker_costs_at_most_one_page_not_the_service() -> None:
+    workers = Workers(1)
+    try:
+        first = await workers.prepare(PAGE, URL)
+        assert isinstance(first.extracted, Extracted)
+        os.kill(first.worker, signal.SIGKILL)  # as the kernel's OOM killer would
+        after = [await workers.prepare(PAGE, URL) for _ in range(3)]
+    finally:
+        workers.close()
+    lost = [p.extracted.reason for p in after if isinstance(p.extracted, Rejected)]
+    # The page sent while the pool finds out is lost (recorded as rejected); the rest go on.
+    assert lost in ([], ["extraction failed: the worker process died"])
+    assert all(isinstance(p.extracted, Extracted) for p in after[len(lost) :])
+    assert after[-1].worker != first.worker
