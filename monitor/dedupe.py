@@ -87,13 +87,14 @@ def shingles(text: str) -> set[str]:
     return _shingles(_sentences(text))
 
 
-def _hashes(found: set[str]) -> np.ndarray:
-    return np.sort(np.fromiter((zlib.crc32(s.encode()) for s in found), dtype=np.uint32, count=len(found)))
+def _shingle_hashes(sentences: list[list[str]]) -> np.ndarray:
+    found = _shingles(sentences)
+    return np.unique(np.fromiter((zlib.crc32(s.encode()) for s in found), dtype=np.uint32, count=len(found)))
 
 
 def shingle_hashes(text: str) -> np.ndarray:
     """The shingles as sorted, unique 32-bit hashes: what is stored and compared."""
-    return np.unique(_hashes(shingles(text)))
+    return _shingle_hashes(_sentences(text))
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +113,7 @@ def fingerprint(text: str) -> Fingerprint:
     from datasketch.minhash import MinHash  # noqa: PLC0415
 
     sentences = _sentences(text)
-    hashes = np.unique(_hashes(_shingles(sentences)))
+    hashes = _shingle_hashes(sentences)
     sketch = MinHash(num_perm=NUM_PERM, seed=_SEED, hashfunc=int, permutations=_permutations(), scheme=_SCHEME)
     sketch.update_batch(hashes.tolist())
     values = tuple(sketch.hashvalues.tolist())

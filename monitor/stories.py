@@ -145,23 +145,6 @@ def file_articles(
     return outcomes
 
 
-def file_article(
-    article: Article,
-    matches: list[Match],
-    *,
-    store: Store,
-    topics: Iterable[Topic],
-    now: datetime,
-    channels_for: Callable[[str], list[str]],
-    timings: Timings | None = None,
-    mark: Fingerprint | None = None,
-    keys: frozenset[str] | None = None,
-) -> Filed | None:
-    """`file_articles` for one article."""
-    filing = Filing(article, matches, mark, keys)
-    return file_articles([filing], store=store, topics=topics, now=now, channels_for=channels_for, timings=timings)[0]
-
-
 def _alerts(
     tx: Transaction,
     story: str,
