@@ -59,8 +59,9 @@ def words(text: str) -> list[str]:
 
 
 def _sentences(text: str) -> list[list[str]]:
-    """The words of each sentence. Sentences split only at spaces, so together they are `words(text)`."""
-    return [words(sentence) for sentence in _SENTENCE.split(text)]
+    """The words of each sentence. Sentences split only at spaces, so together they are `words(text)`
+    (folding case first changes no space or full stop)."""
+    return [_WORD.findall(sentence) for sentence in _SENTENCE.split(text.casefold().replace("ё", "е"))]
 
 
 def _exact(sentences: list[list[str]]) -> str:
@@ -89,7 +90,7 @@ def shingles(text: str) -> set[str]:
 
 def _shingle_hashes(sentences: list[list[str]]) -> np.ndarray:
     found = _shingles(sentences)
-    return np.unique(np.fromiter((zlib.crc32(s.encode()) for s in found), dtype=np.uint32, count=len(found)))
+    return np.unique(np.fromiter(map(zlib.crc32, map(str.encode, found)), dtype=np.uint32, count=len(found)))
 
 
 def shingle_hashes(text: str) -> np.ndarray:

@@ -111,9 +111,9 @@ _MULTIPLIERS = {
 _NUMBER = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)(?:\s*([^\W\d]+))?")
 # Only month names are worth a match: an alternation of them is far cheaper than trying every word.
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_NAMES})(?![^\W\d])")
+_DAY_MONTH = re.compile(rf"(?=\d)\b(\d{{1,2}})\s+({_MONTH_NAMES})(?![^\W\d])")
 _MONTH_INITIALS = "".join(sorted({month[0] for month in _MONTHS}))
-_MONTH_DAY = re.compile(rf"\b(?=[{_MONTH_INITIALS}])({_MONTH_NAMES})\s+(\d{{1,2}})\b")
+_MONTH_DAY = re.compile(rf"(?=[{_MONTH_INITIALS}])\b({_MONTH_NAMES})\s+(\d{{1,2}})\b")
 _KOREAN_DATE = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
 # The capital first: a pattern that opens with look-behinds tries them at every position.
 _NAME = re.compile(r"(?=[A-ZА-ЯЁІЇЄҐ])(?<![.!?]\s)(?<![\n\"«“])(?<!^)\b([A-ZА-ЯЁІЇЄҐ][\w'’-]+)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 from monitor.domain import Extracted, Rejected
 from monitor.worker import Workers
@@ -42,3 +44,13 @@ async def test_a_dead_worker_costs_at_most_one_page_not_the_service() -> None:
     assert lost in ([], ["extraction failed: the worker process died"])
     assert all(isinstance(p.extracted, Extracted) for p in after[len(lost) :])
     assert after[-1].worker != first.worker
+
+
+def test_the_fork_server_builds_the_tables_each_worker_would_build_on_its_first_pages() -> None:
+    # What the fork server does before forking a worker: import `monitor.preload`.
+    probe = (
+        "import monitor.preload, trafilatura.external as t, htmldate.extractors as h; "
+        "print(t.JT_STOPLIST is not None, h.month_words.cache_info().currsize)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "1"], done.stderr
