@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import trafilatura
 
-from monitor.extract import extract_page
+from bench import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -168,27 +167,6 @@ def busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def trafilatura_rate(pages: list[bytes], *, as_pipeline: bool = False) -> float:
-    """Pages per CPU second in this one process: trafilatura's defaults, or the pipeline's own call
-    (no comments, no tables, its size limits, language guess: `monitor.extract.extract_page`)."""
-    started = time.process_time()
-    for page in pages:
-        if as_pipeline:
-            extract_page(page, "http://127.0.0.1/a")
-        else:
-            trafilatura.bare_extraction(page, url="http://127.0.0.1/a", with_metadata=True)
-    return len(pages) / (time.process_time() - started)
-
-
-def reference_rates(pages: list[bytes]) -> tuple[float, float]:
-    """(defaults, pipeline's options): the better of two passes each, so a slow moment of the
-    machine cannot flatter the pipeline."""
-    return (
-        max(trafilatura_rate(pages) for _ in range(2)),
-        max(trafilatura_rate(pages, as_pipeline=True) for _ in range(2)),
-    )
-
-
 def prefill(database: str, count: int) -> None:
     from bench.dedup_scale import load
     from monitor.store import open_store
@@ -257,21 +235,21 @@ def main() -> None:
             started = time.perf_counter()
             prefill(database, args.prefill)
             print(f"prefilled {args.prefill:,} articles in {time.perf_counter() - started:.1f} s")
-        web, machine = time.process_time(), busy_seconds()
+        web_cpu, machine = time.process_time(), busy_seconds()
         wall, first = run_once(config, database, Path(tmp) / "first.json", args.profile)
-        machine, web = busy_seconds() - machine, time.process_time() - web
+        machine, web_cpu = busy_seconds() - machine, time.process_time() - web_cpu
         show("first run", wall, first)
         # The fake web runs on the same cores: what it took is not the monitor's, but it slows it.
         print(
-            f"  CPU seconds of the fake web (this process): {web:.2f}; the whole machine was busy "
+            f"  CPU seconds of the fake web (this process): {web_cpu:.2f}; the whole machine was busy "
             f"{machine:.1f} of {wall * (os.cpu_count() or 1):.1f} core-seconds during the command"
         )
-        rate, same = reference_rates([page for _, page in published[: len(originals)]])
-        for title, reference in (("defaults", rate), ("the pipeline's options", same)):
+        print("extraction alone, one process, on the first copy of every page (the better of two passes):")
+        for title, rate in reference.rates([page for _, page in published[: len(originals)]]).items():
             print(
-                f"trafilatura alone, one process, {title}: {reference:.1f} pages/s; pipeline / trafilatura: "
-                f"{first['articles_per_second'] / reference:.2f}x in the run, "
-                f"{first['articles_stored'] / wall / reference:.2f}x for the whole command"
+                f"  {title}: {rate:.1f} pages/s; pipeline / this: "
+                f"{first['articles_per_second'] / rate:.2f}x in the run, "
+                f"{first['articles_stored'] / wall / rate:.2f}x for the whole command"
             )
         print(f"per-article cost: {wall / max(1, first['articles_stored']) * 1000:.1f} ms (whole command)")
         before = {o.base: len(o.requests) for o in outlets}
