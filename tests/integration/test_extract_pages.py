@@ -1,10 +1,11 @@
 """The cheaper extraction finds what trafilatura's own full call finds.
 
-`monitor.extract.document` reads only four metadata fields and has lxml pick element classes
-in C (`_plain_element_classes`). Both are pure savings only if the text, title, author, URL
-and date stay exactly what `trafilatura.bare_extraction(..., with_metadata=True)` gives with
-lxml's stock parser: checked on a page of our own, which has what the changes could touch
-(forms, labels, JSON-LD, meta tags), and on real pages from ../shared/corpus when present.
+`monitor.extract.document` reads only four metadata fields, the author from markup only, and
+has lxml pick element classes in C (`_plain_element_classes`). The text, title, URL and date
+must stay exactly what `trafilatura.bare_extraction(..., with_metadata=True)` gives with the
+monitor's settings and lxml's stock parser, and the author be trafilatura's or none: checked on
+a page of our own, which has what the changes could touch (forms, labels, JSON-LD, meta tags),
+and on real pages from ../shared/corpus when present.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from trafilatura.utils import HTML_PARSER
 
 from monitor import extract
 
-FIELDS = ("text", "title", "author", "url", "date")
+FIELDS = ("text", "title", "url", "date")  # and the author, see `agrees`
 
 OWN_PAGE = b"""<!DOCTYPE html>
 <html lang="en"><head>
@@ -67,7 +68,14 @@ def trafilatura_alone(html: bytes, url: str) -> dict[str, Any] | None:
         found = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False, config=extract._config()
         )
-    return None if found is None else {field: getattr(found, field) for field in FIELDS}
+    return None if found is None else {field: getattr(found, field) for field in (*FIELDS, "author")}
+
+
+def agrees(found: dict[str, Any] | None, alone: dict[str, Any] | None) -> bool:
+    if found is None or alone is None:
+        return found is alone
+    same = all(found[field] == alone[field] for field in FIELDS)
+    return same and found["author"] in (alone["author"], None)  # a byline in the body is not looked for
 
 
 def test_forms_are_plain_elements_in_the_workers_parser() -> None:
@@ -82,8 +90,7 @@ def test_forms_are_plain_elements_in_the_workers_parser() -> None:
 def test_own_page_gives_what_trafilatura_gives() -> None:
     url = "https://courier.example/port/cranes-return?ref=feed"
     found = extract.document(OWN_PAGE, url)
-    assert found is not None
-    assert found == trafilatura_alone(OWN_PAGE, url)
+    assert found == trafilatura_alone(OWN_PAGE, url)  # the author is in the markup: found too
     assert found["title"] == "Harbour cranes return to service"
     assert found["author"] == "Mirela Dunst"
     assert found["date"] == "2025-03-14"
@@ -108,7 +115,7 @@ def test_real_pages_give_what_trafilatura_gives(corpus: Path) -> None:
         html, url = gzip.decompress(path.read_bytes()), f"https://outlet.example/news/{number}"
         found = extract.document(html, url)
         alone = trafilatura_alone(html, url)
-        if found != alone:
+        if not agrees(found, alone):
             differing.append((path.name, found, alone))
     assert not differing, differing
     assert len(pages) >= 20
