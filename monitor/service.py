@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -74,6 +74,9 @@ class Service:
     workers: Workers
     metrics: Metrics
     transport: GuardedTransport
+    # One delivery loop at a time: the delivery job and a poll that wrote alerts both deliver, and
+    # side by side they would have two sends in flight, both repeated if the process dies then.
+    delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def store(self) -> Store:
@@ -88,10 +91,11 @@ class Service:
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:
-        await deliver_pending(
-            self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, metrics=self.metrics
-        )
-        self.metrics.pending.set(self.store.pending_count())
+        async with self.delivering:
+            await deliver_pending(
+                self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, metrics=self.metrics
+            )
+            self.metrics.pending.set(self.store.pending_count())
 
     def digest(self, name: str) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
