@@ -14,21 +14,19 @@ What may be reached is carried in a context variable set by the Fetcher around a
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-import select
 import socket
-import ssl
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
 import httpcore
 import httpx
 
 from monitor.errors import FetchError
+from monitor.sockets import AsyncioBackend
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -110,52 +108,11 @@ def _literal(host: str) -> Address | None:
         return None
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether a read would return at once (data, or the b"" of a closed connection)."""
-    if sock is None or sock.fileno() < 0:
-        return True  # no socket left: as good as closed
-    poll = select.poll()
-    poll.register(sock, select.POLLIN)
-    return bool(poll.poll(0))
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """A connected stream that answers "is_readable" from the socket it keeps.
-
-    httpcore asks every pooled connection that question twice per request; anyio answers
-    by building a table of every socket attribute (a getpeername call among them), which
-    was a tenth of the main process's CPU in `bench/harness.py` with 32 open connections.
-    """
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return _readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks every address against the current Reach, connects to a checked one."""
 
     def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
         # Hosts we connected to at a non-public address: a pooled connection to one of them
         # must not be reused by a request whose Reach does not allow it (GuardedTransport).
         self.private_hosts: dict[tuple[str, int], Address] = {}
@@ -187,7 +144,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             if address_kind(address) is not None:
                 self.private_hosts[(host.lower(), port)] = address
             self.connections += 1
-            return _Stream(stream)
+            return stream
         assert last is not None
         raise last
 
@@ -196,7 +153,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         if literal is not None:
             return [literal]
         try:
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
         found: list[Address] = []
