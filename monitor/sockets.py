@@ -152,6 +152,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    """TCP only: `GuardedBackend`, its one user, refuses unix sockets before they get here."""
+
     async def connect_tcp(
         self,
         host: str,
@@ -174,14 +176,6 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         for option in socket_options or ():
             sock.setsockopt(*option)
         return AsyncioStream(transport, buffer)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not used by the monitor")
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
