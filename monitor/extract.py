@@ -98,7 +98,7 @@ def _published(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _metadata(tree: Any, url: str) -> dict[str, str | None]:
+def _metadata(tree: Any, url: str, config: ConfigParser) -> dict[str, str | None]:
     """Title, author, canonical URL and date, found the way trafilatura's `extract_metadata` does,
     less what costs much and gives little.
 
@@ -124,7 +124,7 @@ def _metadata(tree: Any, url: str) -> dict[str, str | None]:
         found = metadata.extract_meta_json(tree, found)
     found.title = found.title or metadata.extract_title(tree)
     found.url = found.url or metadata.extract_url(tree, url)
-    extensive = _config().getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
+    extensive = config.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
     found.date = find_date(tree, **{**set_date_params(extensive), "url": found.url})
     fields = {"title": found.title, "author": found.author, "url": found.url, "date": found.date}
     return {
@@ -151,11 +151,12 @@ def document(html: bytes, url: str) -> dict[str, Any] | None:
     tree = load_html(html, config.getint("DEFAULT", "MAX_FILE_SIZE"))
     if tree is None:
         return None
-    meta = _metadata(tree, url)
+    meta = _metadata(tree, url, config)
     found = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=False, config=config)
     if found is None:
         return None
-    return {"text": found.text if not isinstance(found, dict) else found.get("text"), **meta}
+    assert not isinstance(found, dict)  # a dict only when as_dict=True is asked for
+    return {"text": found.text, **meta}
 
 
 def extract_page(html: bytes, url: str) -> Extracted | Rejected:

@@ -19,6 +19,8 @@ import httpcore
 
 _PAUSE_AT = 1 << 20  # buffered bytes at which the socket is no longer read until some are taken
 _RESUME_AT = 1 << 18
+# httpcore's names for what it asks of a stream -> asyncio's names for the same on a transport
+_EXTRA_INFO = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
 
 
 class _Buffer(asyncio.Protocol):
@@ -147,8 +149,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # httpcore asks this of an idle pooled connection: readable means the server closed it
             # (or sent something unasked), so it is not reused.
             return bool(self._buffer.data) or self._buffer.ended
-        names = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
-        return self._transport.get_extra_info(names[info]) if info in names else None
+        return self._transport.get_extra_info(_EXTRA_INFO[info]) if info in _EXTRA_INFO else None
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
