@@ -8,7 +8,8 @@ with a distinct inserted paragraph, spread over `--outlets` outlets on distinct 
 addresses (127.0.0.2, 127.0.0.3, ...), each with an RSS feed and `--latency-ms` of delay
 per request. Then it runs the real `monitor run --once --report` on a fresh SQLite
 database and prints: articles per second, time per stage, requests, peak RSS, and the
-single-process trafilatura-only rate on the same pages with the ratio between the two.
+single-process trafilatura-only rate on the same pages with the ratio between the two, and
+the most the cores give for the workers' job (one process per core doing only that).
 A second run over the unchanged outlets follows (nothing new: no article page may be
 fetched). `--prefill N` first loads N unrelated articles into the database, to see the
 per-article cost as the store grows. `--small` is the configuration CI runs.
@@ -236,7 +237,8 @@ def main() -> None:
             prefill(database, args.prefill)
             print(f"prefilled {args.prefill:,} articles in {time.perf_counter() - started:.1f} s")
         yardstick = [page for _, page in published[: len(originals)]]
-        before = reference.rates(yardstick)  # measured on both sides of the run: the machine drifts
+        # Measured on both sides of the run: the machine drifts.
+        before, ceiling_before = reference.rates(yardstick), reference.ceiling(yardstick)
         web_cpu, machine = time.process_time(), busy_seconds()
         wall, first = run_once(config, database, Path(tmp) / "first.json", args.profile)
         machine, web_cpu = busy_seconds() - machine, time.process_time() - web_cpu
@@ -246,7 +248,13 @@ def main() -> None:
             f"  CPU seconds of the fake web (this process): {web_cpu:.2f}; the whole machine was busy "
             f"{machine:.1f} of {wall * (os.cpu_count() or 1):.1f} core-seconds during the command"
         )
-        after = reference.rates(yardstick)
+        after, ceiling_after = reference.rates(yardstick), reference.ceiling(yardstick)
+        stored = max(1, first["articles_stored"])
+        print(
+            f"  CPU per article: workers {first['cpu_seconds']['workers'] / stored * 1000:.1f} ms, "
+            f"main process {first['cpu_seconds']['main'] / stored * 1000:.1f} ms (start-up included), "
+            f"fake web {web_cpu / stored * 1000:.1f} ms"
+        )
         print(
             "extraction alone, one process, on the first copy of every page "
             "(pages/s before the run, after it; the ratio is to the faster):"
@@ -257,7 +265,13 @@ def main() -> None:
                 f"{first['articles_per_second'] / rate:.2f}x in the run, "
                 f"{first['articles_stored'] / wall / rate:.2f}x for the whole command"
             )
-        print(f"per-article cost: {wall / max(1, first['articles_stored']) * 1000:.1f} ms (whole command)")
+        top = max(ceiling_before, ceiling_after)
+        print(
+            f"the workers' own job alone (monitor.worker.prepare: extraction, fingerprints) in {os.cpu_count()} "
+            f"processes at once, the most these cores give for it: {ceiling_before:.1f}, {ceiling_after:.1f} pages/s; "
+            f"pipeline / this: {first['articles_per_second'] / top:.2f}x in the run"
+        )
+        print(f"per-article cost: {wall / stored * 1000:.1f} ms (whole command)")
         served = {o.base: len(o.requests) for o in outlets}
         wall2, second = run_once(config, database, Path(tmp) / "second.json")
         show("second run (nothing new)", wall2, second)
