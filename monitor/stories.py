@@ -138,6 +138,7 @@ def file_articles(
                 if how != "new-story":
                     alerts += _surges(tx, story, topics, channels_for, now)
             outcomes.append(Filed(story=story, how=how, alerts=tuple(alerts)))
+    store.keep_statistics()  # PostgreSQL: plans for the lookups above, as the tables grow
     total = time.perf_counter() - started
     timings.add("dedupe", inner.seconds["dedupe"])
     timings.add("alert", inner.seconds["alert"])
