@@ -1,13 +1,13 @@
 """End-to-end throughput on real pages: the whole pipeline against trafilatura alone.
 
-    python -m bench.harness [--copies 8] [--outlets 8] [--latency-ms 20] [--prefill N] [--small]
+    python -m bench.harness [--copies 8] [--outlets 8] [--latency-ms 20] [--prefill N] [--postgres URL] [--small]
 
 Builds a fake news web on loopback from the real pages of ../shared/corpus (aeb and
 fundus-eval): every page is published `--copies` times under distinct URLs, each copy
 with a distinct inserted paragraph, spread over `--outlets` outlets on distinct loopback
 addresses (127.0.0.2, 127.0.0.3, ...), each with an RSS feed and `--latency-ms` of delay
 per request. Then it runs the real `monitor run --once --report` on a fresh SQLite
-database and prints: articles per second, time per stage, requests, peak RSS, and the
+database (or PostgreSQL: `--postgres URL`) and prints: articles per second, time per stage, requests, peak RSS, and the
 single-process trafilatura-only rate on the same pages with the ratio between the two, and
 the most the cores give for the workers' job (one process per core doing only that).
 A second run over the unchanged outlets follows (nothing new: no article page may be
@@ -29,12 +29,16 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 
 from bench import reference
 
@@ -168,6 +172,24 @@ def busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+@contextmanager
+def fresh_database(tmp: str, postgres: str | None) -> Iterator[str]:
+    """A SQLite file in `tmp`, or a new database on the PostgreSQL server of `postgres` (an admin URL),
+    dropped afterwards."""
+    if not postgres:
+        yield f"sqlite:///{tmp}/bench.db"
+        return
+    name = f"monitor_bench_{uuid.uuid4().hex[:12]}"
+    admin = postgres.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def prefill(database: str, count: int) -> None:
     from bench.dedup_scale import load
     from monitor.store import open_store
@@ -199,6 +221,9 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=8)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--prefill", type=int, default=0)
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server (admin URL) to run on, in a fresh database, not SQLite"
+    )
     parser.add_argument("--small", action="store_true", help="CI: 30 pages, 1 copy, 3 outlets")
     parser.add_argument("--profile", help="write a cProfile of the first run's main process here")
     args = parser.parse_args()
@@ -220,9 +245,9 @@ def main() -> None:
         outlet.publish(published[k :: args.outlets])
     print(
         f"{len(published)} article pages ({len(originals)} real pages x {args.copies}) on {len(outlets)} outlets, "
-        f"{args.latency_ms:g} ms latency per request"
+        f"{args.latency_ms:g} ms latency per request; database: {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(tmp, args.postgres) as database:
         config = Path(tmp) / "monitor.toml"
         sources = "".join(
             f'[[sources]]\nname = "outlet-{k}"\nurl = "{o.base}/feed.xml"\n\n' for k, o in enumerate(outlets)
@@ -231,7 +256,6 @@ def main() -> None:
             f'topics_file = "{TOPICS}"\n[service]\nmax_new_per_source = 100000\n'
             f"[fetch]\nper_host = 4\nhost_interval = 0\n\n{sources}"
         )
-        database = f"sqlite:///{tmp}/bench.db"
         if args.prefill:
             started = time.perf_counter()
             prefill(database, args.prefill)
