@@ -87,4 +87,6 @@ def open_store(url: str) -> Store:
         cause = getattr(exc, "orig", None) or exc
         reason = (str(cause).strip().splitlines() or [type(exc).__name__])[0]
         raise StoreError(f"database {engine.url.render_as_string()}: {reason}") from None
-    return Store(engine)
+    store = Store(engine)
+    store.keep_statistics()  # tables filled by an earlier version, or in bulk, and never analysed
+    return store

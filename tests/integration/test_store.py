@@ -157,3 +157,16 @@ def test_sqlite_needs_no_analysis(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}")
     assert store.keep_statistics() == []
     store.close()
+
+
+def test_opening_a_postgresql_store_analyses_tables_filled_without_analysis(postgres_url: str) -> None:
+    """As after a bulk load, or an earlier version on a server without autovacuum."""
+    store = open_store(postgres_url)
+    with store.transaction() as tx:
+        story = tx.new_story("T", NOW)
+        for n in range(40):
+            tx.add_article(article(n), fingerprint(f"Report {n}. " + " ".join(f"w{n}x{k}" for k in range(200))), story)
+    store.close()
+    assert _planner_rows(postgres_url, "bands") == -1  # never analysed
+    open_store(postgres_url).close()
+    assert _planner_rows(postgres_url, "bands") == 40 * 42
