@@ -373,10 +373,9 @@ class Store:
         """
         if self.dialect != "postgresql":
             return []
-        with self.engine.connect() as db:
-            sizes = db.execute(_PLANNED_SIZES, {"names": list(_PLANNED)}).all()
-        due = [name for name, planned, now in sizes if now >= max(_MIN_PAGES, 2 * planned)]
         with self.engine.begin() as db:
+            sizes = db.execute(_PLANNED_SIZES, {"names": list(_PLANNED)}).all()
+            due = [name for name, planned, now in sizes if now >= max(_MIN_PAGES, 2 * planned)]
             for name in due:
                 db.execute(text(f'ANALYZE "{name}"'))  # a name of _PLANNED, not input
         return due
