@@ -38,12 +38,11 @@ URL = "http://127.0.0.1/a"
 
 
 def _extractor(way: str) -> Callable[[bytes], object]:
-    url = URL
     if way == "extract":
-        return lambda page: trafilatura.extract(page, url=url)
+        return lambda page: trafilatura.extract(page, url=URL)
     if way == "metadata":
-        return lambda page: trafilatura.bare_extraction(page, url=url, with_metadata=True)
-    return lambda page: extract_page(page, url)
+        return lambda page: trafilatura.bare_extraction(page, url=URL, with_metadata=True)
+    return lambda page: extract_page(page, URL)
 
 
 def _rate(way: str, pages: list[bytes]) -> float:
