@@ -253,13 +253,15 @@ def topics_test(ctx: click.Context, target: str) -> None:
 @topics.command("eval")
 @config_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--only-wrong", is_flag=True, help="print only the wrong cases")
 @click.pass_context
 @handle_errors
-def topics_eval(ctx: click.Context, path: str) -> None:
-    """Precision/recall per topic on a labelled JSONL file; exit 1 on a wrong case."""
+def topics_eval(ctx: click.Context, path: str, only_wrong: bool) -> None:
+    """Precision/recall per topic and language on a labelled JSONL file, the wrong cases grouped by language
+    and rule; exit 1 on a wrong case."""
     from monitor.topics.commands import evaluate
 
-    if not evaluate(settings_from(ctx), path):
+    if not evaluate(settings_from(ctx), path, only_wrong=only_wrong):
         sys.exit(1)
 
 

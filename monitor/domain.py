@@ -111,12 +111,13 @@ class Fingerprint:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One hit of a term: the term as written in the rules, the sentence and offsets in it."""
+    """One hit of a term: the term as written in the rules, the sentence and offsets in it, the rule it served."""
 
     term: str
     sentence: str
     start: int
     end: int
+    rule: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,7 @@ def payload(alert: AlertView) -> dict[str, Any]:
             "snippet": alert.snippet,
         },
         "story": {"id": alert.story_id, "copies": alert.story_copies},
-        "matches": [{"term": e.term, "sentence": e.sentence} for e in alert.matches],
+        "matches": [{"term": e.term, "sentence": e.sentence, "rule": e.rule} for e in alert.matches],
         "created": _iso(alert.created),
     }
 
@@ -162,6 +162,7 @@ class Renderer:
             "alert": alert,
             "published": _iso(alert.article.published) or "unknown",
             "terms": ", ".join(dict.fromkeys(e.term for e in alert.matches)),
+            "rules": [rule for rule in dict.fromkeys(e.rule for e in alert.matches) if rule],
             "sentences": _sentences(alert),
             "outlets": len(alert.other_outlets) + 1,
         }

@@ -284,7 +284,10 @@ class Transaction:
         return article_id
 
     def add_match(self, article_id: int, match: Match) -> int:
-        evidence = [{"term": e.term, "sentence": e.sentence, "start": e.start, "end": e.end} for e in match.evidence]
+        evidence = [
+            {"term": e.term, "sentence": e.sentence, "start": e.start, "end": e.end, "rule": e.rule}
+            for e in match.evidence
+        ]
         query = insert(MatchRow).values(article_id=article_id, topic=match.topic, score=match.score, evidence=evidence)
         return int(self.session.execute(query.returning(MatchRow.id)).scalar_one())
 
@@ -610,7 +613,7 @@ class Store:
                 story_id=story.id,
                 story_copies=story.copies,
                 matches=tuple(
-                    Evidence(term=e["term"], sentence=e["sentence"], start=e["start"], end=e["end"])
+                    Evidence(e["term"], e["sentence"], e["start"], e["end"], rule=e.get("rule", ""))
                     for e in match.evidence
                 ),
                 other_outlets=tuple(sorted(outlets)),

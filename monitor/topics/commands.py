@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from monitor.fetch import Fetcher, make_client
 from monitor.service import fetch_options, load_topics
 from monitor.settings import Settings, parse_duration
 from monitor.store import open_store
+from monitor.topics import evaluation
 from monitor.topics.matcher import TopicMatcher, TopicResult
 from monitor.topics.rules import ListRef, Node
 
@@ -33,12 +33,13 @@ def _count_lists(nodes: tuple[Node, ...]) -> set[str]:
 def check(settings: Settings) -> None:
     matcher = _matcher(settings)
     book = matcher.book
-    print(
-        f"{len(book.topics)} topics, {len(book.lists)} term lists, {sum(len(t) for t in book.lists.values())} terms: OK"
-    )
+    written = sum(len({t.source for t in terms}) for terms in book.lists.values())  # a `word+` term counted once
+    print(f"{len(book.topics)} topics, {len(book.lists)} term lists, {written} terms: OK")
     for topic in book.topics:
         used = set().union(*(_count_lists((r.group,)) for r in topic.rules))
-        languages = Counter(w.language for key in used for term in book.lists[key] for w in term.words[:1])
+        languages = Counter(
+            language for key in used for language, _ in {(t.words[0].language, t.source) for t in book.lists[key]}
+        )
         per_language = ", ".join(f"{lang} {n}" for lang, n in sorted(languages.items()))
         print(
             f"- {topic.name}: {len(topic.rules)} rules, threshold {topic.threshold:g}, "
@@ -93,46 +94,37 @@ def test(settings: Settings, target: str) -> None:
         _show(result)
 
 
-def _example_text(example: dict[str, object], base: Path) -> tuple[str, str]:
-    if "file" in example:
-        return "", (base / str(example["file"])).read_text(encoding="utf-8")
-    return str(example.get("title", "")), str(example.get("text", ""))
+def evaluate(settings: Settings, path: str, *, only_wrong: bool = False) -> bool:
+    """Print precision and recall per topic and language, then the wrong cases grouped; True when none is wrong."""
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(str(source.resolve()), "-", "file not found")
+    report = evaluation.evaluate(_matcher(settings), evaluation.read_examples(source))
+    if not only_wrong:
+        for topic, total in report.totals.items():
+            print(f"{topic}: {_figures(total)}")
+            for language, counts in sorted(report.by_language[topic].items()):
+                print(f"  {language}: {_figures(counts)}")
+    group = None
+    for wrong in report.wrong:
+        heading = (wrong.example.language, wrong.topic, wrong.expected, wrong.why)
+        if heading != group:
+            group = heading
+            kind = "missed" if wrong.expected else "false alarm"
+            print(f"\n[{wrong.example.language}] {wrong.topic}, {kind}: {wrong.why}")
+        headline = " ".join((wrong.example.title or wrong.example.text).split())[:90]
+        print(f"  WRONG {wrong.example.id}: expected {'match' if wrong.expected else 'no match'} — {headline}")
+        _show(wrong.result, indent="      ")
+    if not only_wrong:
+        print(f"\n{len(report.wrong)} wrong" if report.wrong else "\nno wrong cases")
+    return not report.wrong
 
 
-def evaluate(settings: Settings, path: str) -> bool:
-    """Print precision, recall and F1 per topic and every wrong case; True when none is wrong."""
-    matcher = _matcher(settings)
-    base = Path(path).parent
-    counts: dict[str, Counter[str]] = {t.name: Counter() for t in matcher.topics}
-    wrong: list[tuple[str, TopicResult, int]] = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            example = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(path, f"line {number}", f"not JSON: {exc}") from None
-        title, text = _example_text(example, base)
-        results = {r.topic: r for r in matcher.evaluate(title, text)}
-        for topic, label in example.get("labels", {}).items():
-            if topic not in results or label is None:
-                continue
-            got = results[topic].is_match
-            counts[topic][("t" if got == bool(label) else "f") + ("p" if got else "n")] += 1
-            if got != bool(label):
-                wrong.append((str(example.get("id", number)), results[topic], int(label)))
-    for topic, c in counts.items():
-        precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
-        recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        print(
-            f"{topic}: precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f} "
-            f"(tp {c['tp']} fp {c['fp']} fn {c['fn']} tn {c['tn']})"
-        )
-    for example_id, result, label in wrong:
-        print(f"WRONG {example_id}: expected {'match' if label else 'no match'}")
-        _show(result, indent="    ")
-    return not wrong
+def _figures(counts: evaluation.Counts) -> str:
+    return (
+        f"precision {counts.precision:.3f} recall {counts.recall:.3f} F1 {counts.f1:.3f} "
+        f"(tp {counts.tp} fp {counts.fp} fn {counts.fn} tn {counts.tn})"
+    )
 
 
 def backtest(settings: Settings, since: str) -> None:

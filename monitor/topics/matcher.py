@@ -120,8 +120,8 @@ class TopicMatcher:
         patterns: dict[str, list[tuple[str, Term, bool]]] = defaultdict(list)
         for key, terms in book.lists.items():
             for term in terms:
-                pattern, complete = _pattern(term)
-                patterns[pattern].append((key, term, complete))
+                for pattern, complete in _patterns(term):
+                    patterns[pattern].append((key, term, complete))
         for pattern, entries in patterns.items():
             self._automaton.add_word(pattern, (len(pattern), tuple(entries)))
         self._automaton.make_automaton()
@@ -184,11 +184,23 @@ def _list_keys(nodes: Iterable[Node]) -> set[str]:
     return keys
 
 
-def _pattern(term: Term) -> tuple[str, bool]:
-    """The automaton key for a term: its leading exact words, then one prefix if it has one.
+def _patterns(term: Term) -> list[tuple[str, bool]]:
+    """The automaton keys for a term: its leading exact words, then one prefix if it has one; a number
+    range by the first digits of its numbers.
 
-    Returns the key and whether the key alone proves the whole term (no word left to confirm).
+    Returns each key and whether the key alone proves the whole term (no word left to confirm).
     """
+    first = term.words[0]
+    if first.mode is Mode.RANGE:
+        digits = min(2, len(str(first.low)))
+        if first.high - first.low > 10_000:
+            return [(f" {d}", False) for d in "0123456789"]
+        leading = sorted({str(n)[:digits] for n in range(first.low, first.high + 1)})
+        return [(f" {n}", False) for n in leading]
+    return [_pattern(term)]
+
+
+def _pattern(term: Term) -> tuple[str, bool]:
     parts: list[str] = []
     for index, word in enumerate(term.words):
         if word.mode is Mode.EXACT:
@@ -223,28 +235,28 @@ def _evaluate_topic(topic: Topic, rules: list[Rule], doc: Prepared, hits: dict[s
     score, names = 0.0, []
     evidence: dict[tuple[str, str, int], Evidence] = {}
     for rule in rules:
-        spans = _Evaluator(doc, hits, rule).group(rule.group)
+        spans = Evaluator(doc, hits, rule).group(rule.group)
         if not spans:
             continue
         score += rule.weight
         names.append(rule.name)
         for hit in spans[0].hits:
-            item = _evidence(doc, hit)
+            item = _evidence(doc, hit, rule.name)
             evidence.setdefault((item.term, item.sentence, item.start), item)
         if score >= topic.threshold:
             break  # the verdict cannot change any more
     return TopicResult(topic.name, score, topic.threshold, tuple(names), tuple(evidence.values()))
 
 
-def _evidence(doc: Prepared, hit: Hit) -> Evidence:
+def _evidence(doc: Prepared, hit: Hit, rule: str) -> Evidence:
     start, end = doc.sentence_bounds(doc.sentence_of(hit.start))
     raw = doc.shown[start:end]
     sentence = raw.strip()
     offset = start + (len(raw) - len(raw.lstrip()))
-    return Evidence(term=hit.term, sentence=sentence, start=hit.start - offset, end=hit.end - offset)
+    return Evidence(term=hit.term, sentence=sentence, start=hit.start - offset, end=hit.end - offset, rule=rule)
 
 
-class _Evaluator:
+class Evaluator:
     def __init__(self, doc: Prepared, hits: dict[str, list[Hit]], rule: Rule) -> None:
         self.doc, self.hits, self.fields = doc, hits, rule.fields
 
@@ -258,6 +270,15 @@ class _Evaluator:
         return self.group(node)
 
     def group(self, group: Group) -> list[Span]:
+        if not group.fields or group.fields == self.fields:
+            return self._group(group)
+        outer, self.fields = self.fields, group.fields
+        try:
+            return self._group(group)
+        finally:
+            self.fields = outer
+
+    def _group(self, group: Group) -> list[Span]:
         required = []
         for child in group.all:
             spans = self.node(child)

@@ -14,7 +14,7 @@
     not = ["future"]                  # none of these in the same window
     within = "sentence"               # "sentence" | "document" | N (words)
     ordered = false                   # with N words: `all` members in the order written
-    fields = ["title", "body"]        # title | lead | body
+    fields = ["title", "body"]        # title | lead | body (a group may have its own)
     weight = 1.0
 
 A group is a table with the keys all/any/not/within, named under `[topics.groups.NAME]` or
@@ -25,18 +25,18 @@ used like a list name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.settings import parse_duration
-from monitor.topics.terms import LANGUAGES, Term, parse_term
+from monitor.topics.terms import LANGUAGES, Term, parse_terms
 
 SENTENCE = -1
 DOCUMENT = -2
 FIELDS = ("title", "lead", "body")
-_GROUP_KEYS = {"all", "any", "not", "within", "ordered"}
-_RULE_KEYS = _GROUP_KEYS | {"name", "fields", "weight"}
+_GROUP_KEYS = {"all", "any", "not", "within", "ordered", "fields"}
+_RULE_KEYS = _GROUP_KEYS | {"name", "weight"}
 _TOPIC_KEYS = {"name", "description", "threshold", "lists", "groups", "rules", "surge"}
 
 
@@ -52,6 +52,8 @@ class Group:
     not_: tuple[Node, ...]
     within: int  # SENTENCE, DOCUMENT or a number of words
     ordered: bool = False  # with a number of words: the `all` members in the order written
+    name: str = ""  # set for a named group: how explanations refer to it
+    fields: frozenset[str] = frozenset()  # where its hits count; empty: as the enclosing rule or group
 
 
 Node = ListRef | Group
@@ -107,7 +109,7 @@ class _Parser:
                 raise self.fail(f"{key}.{language}", "must be an array of strings")
             for index, word in enumerate(words):
                 try:
-                    terms.append(parse_term(word, language))
+                    terms.extend(parse_terms(word, language))
                 except ValueError as exc:
                     raise self.fail(f"{key}.{language}[{index}]", str(exc)) from None
         if not terms:
@@ -159,24 +161,29 @@ class _Parser:
             not_=self.nodes(raw.get("not"), f"{key}.not", scope),
             within=self.within(raw.get("within"), f"{key}.within"),
             ordered=self.ordered(raw, key),
+            fields=self.fields(raw.get("fields"), f"{key}.fields"),
         )
         if not group.all and not group.any:
             raise self.fail(key, "a rule needs 'all' or 'any'")
         return group
 
+    def fields(self, raw: Any, key: str) -> frozenset[str]:
+        if raw is None:
+            return frozenset()
+        if not isinstance(raw, list) or not raw or any(f not in FIELDS for f in raw):
+            raise self.fail(key, f"must be a non-empty array of {', '.join(FIELDS)}")
+        return frozenset(raw)
+
     def rule(self, raw: Any, key: str, scope: Mapping[str, str | Group]) -> Rule:
         if not isinstance(raw, dict):
             raise self.fail(key, "a rule is a table")
-        fields = raw.get("fields", list(FIELDS))
-        if not isinstance(fields, list) or not fields or any(f not in FIELDS for f in fields):
-            raise self.fail(f"{key}.fields", f"must be a non-empty array of {', '.join(FIELDS)}")
         weight = raw.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise self.fail(f"{key}.weight", "must be a number")
         return Rule(
             name=str(raw.get("name", key)),
             group=self.group(raw, key, scope, _RULE_KEYS),
-            fields=frozenset(fields),
+            fields=self.fields(raw.get("fields"), f"{key}.fields") or frozenset(FIELDS),
             weight=float(weight),
         )
 
@@ -196,7 +203,8 @@ class _Parser:
             if group_name in scope:
                 raise self.fail(f"{key}.groups.{group_name}", "a list or group of that name already exists")
             # Groups may use lists and the groups defined above them.
-            scope[group_name] = self.group(body, f"{key}.groups.{group_name}", scope, _GROUP_KEYS)
+            group = self.group(body, f"{key}.groups.{group_name}", scope, _GROUP_KEYS)
+            scope[group_name] = replace(group, name=group_name)
 
     def topic(self, raw: Any, key: str, shared: Mapping[str, str]) -> Topic:
         if not isinstance(raw, dict):

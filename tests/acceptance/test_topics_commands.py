@@ -33,6 +33,44 @@ def test_eval_on_the_dev_set_is_perfect(corpus: Path, tmp_path: Path) -> None:
         assert f"{topic}: precision 1.000 recall 1.000" in result.stdout
 
 
+def test_eval_on_real_reporting_reaches_097_for_each_topic(corpus: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "monitor.toml", "")
+    path = corpus / "real_dev.jsonl"
+    result = run_monitor("topics", "eval", str(path), config=config, database_url=sqlite(tmp_path))
+    for topic in ("treaty-ratification", "dprk-troop-deployment"):
+        line = next(x for x in result.stdout.splitlines() if x.startswith(f"{topic}: "))
+        words = line.split()
+        precision, recall = float(words[words.index("precision") + 1]), float(words[words.index("recall") + 1])
+        assert precision >= 0.97 and recall >= 0.97, result.stdout
+        for language in ("en", "ru", "uk", "ko"):  # each language has its own line under the topic
+            assert f"\n  {language}: precision " in result.stdout
+
+
+def test_eval_groups_wrong_cases_by_language_and_rule(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    rows = [  # written for this test: a false alarm in English, a miss in Russian, a right case in Korean
+        {"id": "fa", "lang": "en", "title": "", "text": "North Korean troops were sent to Russia.",
+         "labels": {"dprk-troop-deployment": 0}},
+        {"id": "miss", "lang": "ru", "title": "", "text": "Северокорейские солдаты прошли парадом по площади в Москве.",
+         "labels": {"dprk-troop-deployment": 1}},
+        {"id": "ok", "lang": "ko", "title": "", "text": "북한군 병력이 러시아 쿠르스크에 배치됐다.",
+         "labels": {"dprk-troop-deployment": 1}},
+    ]  # fmt: skip
+    cases.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    config = write_config(tmp_path / "monitor.toml", "")
+    result = run_monitor("topics", "eval", str(cases), config=config, database_url=sqlite(tmp_path))
+    assert result.code == 1
+    out = result.stdout
+    assert "  ko: precision 1.000 recall 1.000" in out and "  en: precision 0.000" in out
+    assert '[en] dprk-troop-deployment, false alarm: rule "North Korean soldiers and Russia or the war' in out
+    assert '[ru] dprk-troop-deployment, missed: nearest rule "North Korean soldiers and Russia or the war' in out
+    assert "vetoed by not_now" in out  # the parade: the analyst sees which veto struck
+    assert "WRONG fa:" in out and "WRONG miss:" in out and "WRONG ok" not in out
+
+    only = run_monitor("topics", "eval", "--only-wrong", str(cases), config=config, database_url=sqlite(tmp_path))
+    assert only.code == 1 and "precision" not in only.stdout and "WRONG fa:" in only.stdout
+
+
 def test_eval_reports_a_wrong_case_with_its_evidence_and_exits_1(tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text(

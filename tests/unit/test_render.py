@@ -18,6 +18,7 @@ ARTICLE = Article(
     fetched_at=datetime(2024, 11, 1, 10, tzinfo=UTC),
 )
 SENTENCE = "North Korean troops were <b>sent</b> to Russia."
+RULE = "North Korean soldiers and Russia, in one sentence"
 ALERT = AlertView(
     id="a1b2",
     topic="dprk-troop-deployment",
@@ -26,7 +27,7 @@ ALERT = AlertView(
     article=ARTICLE,
     story_id="s1",
     story_copies=3,
-    matches=(Evidence("north korea*", SENTENCE, 0, 12), Evidence("troop*", SENTENCE, 13, 19)),
+    matches=(Evidence("north korea*", SENTENCE, 0, 12, rule=RULE), Evidence("troop*", SENTENCE, 13, 19, rule=RULE)),
     other_outlets=("gazette", "herald"),
 )
 
@@ -46,7 +47,10 @@ def test_payload_follows_the_contract() -> None:
             "snippet": SENTENCE,
         },
         "story": {"id": "s1", "copies": 3},
-        "matches": [{"term": "north korea*", "sentence": SENTENCE}, {"term": "troop*", "sentence": SENTENCE}],
+        "matches": [
+            {"term": "north korea*", "sentence": SENTENCE, "rule": RULE},
+            {"term": "troop*", "sentence": SENTENCE, "rule": RULE},
+        ],
         "created": "2024-11-01T10:00:00+00:00",
     }
 
@@ -61,6 +65,12 @@ def test_email_is_multipart_escaped_and_highlighted() -> None:
     assert 'href="https://wire.test/a?x=1&amp;y=2"' in html and "gazette, herald" in html
     plain = message.get_body(("plain",)).get_content()
     assert ARTICLE.url in plain and SENTENCE in plain
+
+
+def test_email_names_the_rule_that_fired() -> None:
+    message = Renderer().email(ALERT, sender="monitor@desk.test", to=("a@desk.test",))
+    assert f"Why: {RULE}" in message.get_body(("plain",)).get_content()
+    assert f"Why: {RULE}" in message.get_body(("html",)).get_content()
 
 
 def test_hostile_title_and_text_render_safely_and_add_no_header() -> None:
