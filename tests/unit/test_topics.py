@@ -297,3 +297,16 @@ CASES = [
 def test_shipped_topics(shipped: TopicMatcher, title: str, text: str, treaty: int, troops: int) -> None:
     got = verdict(shipped, title, text)
     assert (got[TREATY], got[TROOPS]) == (bool(treaty), bool(troops))
+
+
+CASES_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "topic_cases.jsonl"
+
+
+def test_shipped_topics_on_our_written_reporting_in_four_languages(shipped: TopicMatcher) -> None:
+    """128 news excerpts written for this project (en, ru, uk, ko), with the hard negatives of each class."""
+    from monitor.topics.evaluation import evaluate, read_examples
+
+    report = evaluate(shipped, read_examples(CASES_FILE))
+    assert not report.wrong, [(w.example.id, w.topic, w.why) for w in report.wrong]
+    for counts in report.totals.values():
+        assert counts.tp >= 30 and counts.tn >= 80
