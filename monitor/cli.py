@@ -1,4 +1,5 @@
-"""The `monitor` command. Exit codes: 0 ok, 1 a wrong eval case, 2 config error, 3 database error."""
+"""The `monitor` command. Exit codes: 0 ok, 1 a wrong eval case or a page that cannot be fetched,
+2 config error, 3 database error."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor import logs
-from monitor.errors import ConfigError, StoreError
+from monitor.errors import ConfigError, FetchError, StoreError
 from monitor.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,11 +59,15 @@ def handle_errors(func: F) -> F:
         except StoreError as exc:
             click.echo(f"database error: {exc}", err=True)
             sys.exit(3)
+        except FetchError as exc:  # a page a command was asked to read (topics test URL)
+            click.echo(f"cannot fetch {exc.url}: {exc.reason}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
 
 @click.group()
+@click.version_option(package_name="monitor", prog_name="monitor", message="%(prog)s %(version)s")
 @config_option
 @click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR")
 @click.pass_context
@@ -101,12 +106,15 @@ def stories(ctx: click.Context, limit: int) -> None:
 
     store = open_store(settings_from(ctx).database.url)
     try:
-        for story in store.stories(limit):
+        found = store.stories(limit)
+        if not found:
+            click.echo("no stories yet: nothing has been stored (run `monitor run --once` to poll the sources)")
+        for story in found:
             alerts = ", ".join(f"{topic} ({kind})" for topic, kind in story.alerts) or "no alert"
             click.echo(f"{story.id}  {story.headline}")
             click.echo(
                 f"  first seen {story.first_seen:%Y-%m-%d %H:%M}, last seen {story.last_seen:%Y-%m-%d %H:%M}; "
-                f"{len(story.copies)} copies; alerts: {alerts}"
+                f"{plural(len(story.copies), 'copy', 'copies')}; alerts: {alerts}"
             )
             for copy in story.copies:
                 click.echo(f"  - {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} {copy.url}")
@@ -114,12 +122,15 @@ def stories(ctx: click.Context, limit: int) -> None:
         store.close()
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @config_option
 @click.pass_context
 @handle_errors
 def sources(ctx: click.Context) -> None:
-    """Every source's health (ok, stale, failing, blocked), polling and last error."""
+    """Every source's health (new, ok, stale, failing, blocked), polling and last error
+    (again: `monitor sources retry`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.store import open_store
 
     settings = settings_from(ctx)
@@ -140,6 +151,49 @@ def sources(ctx: click.Context) -> None:
                 click.echo(f"  last error: {state.last_error}")
     finally:
         store.close()
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _delivery_state(delivery: dict[str, Any]) -> str:
+    tries = plural(int(delivery["attempts"]), "attempt", "attempts")
+    status = delivery["status"]
+    if status == "sent":
+        state = f"sent {_when(delivery['sent_at'])} ({tries})"
+    elif status == "pending":
+        state = f"pending, {tries} so far, next attempt {_when(delivery['next_attempt_at'])}"
+    else:
+        state = f"{status} after {tries}"
+    return state + (f"; last error: {delivery['last_error']}" if delivery["last_error"] else "")
+
+
+@sources.command("retry")
+@config_option
+@click.argument("name", required=False)
+@click.option("--rejected", is_flag=True, help="every source: their refused and rejected links")
+@click.pass_context
+@handle_errors
+def sources_retry(ctx: click.Context, name: str | None, rejected: bool) -> None:
+    """Poll a source again at the next run, reading its listing in full, and fetch its refused or
+    rejected links again (after a change to fetch.allow_private, say)."""
+    from datetime import UTC, datetime
+
+    from monitor.store import open_store
+
+    if not name and not rejected:
+        raise click.UsageError("give a source name or --rejected")
+    settings = settings_from(ctx)
+    if name and name not in {s.name for s in settings.sources}:
+        raise click.BadParameter(f"no source named {name!r} in {settings.config_path}", param_hint="NAME")
+    store = open_store(settings.database.url)
+    try:
+        store.sync_sources((s.name, s.url) for s in settings.sources)
+        due, links = store.retry_sources([name] if name else None, now=datetime.now(UTC))
+    finally:
+        store.close()
+    click.echo(f"{plural(due, 'source', 'sources')} due now; {plural(links, 'link', 'links')} will be fetched again")
 
 
 def _when(value: Any) -> str:
@@ -168,14 +222,18 @@ def alerts(ctx: click.Context, limit: int) -> None:
 
     store = open_store(settings_from(ctx).database.url)
     try:
-        for alert, deliveries in store.recent_alerts(limit):
+        found = store.recent_alerts(limit)
+        if not found:
+            click.echo("no alerts yet: no stored article has matched a topic")
+        for alert, deliveries in found:
             click.echo(
                 f"{alert.id}  {alert.created:%Y-%m-%d %H:%M}  {alert.topic} ({alert.kind})  "
                 f"{alert.article.title} — {alert.article.source}"
             )
+            if not deliveries:
+                click.echo("    no channel: this alert was delivered to no one")
             for d in deliveries:
-                error = f"  last error: {d['last_error']}" if d["last_error"] else ""
-                click.echo(f"    {d['channel']}: {d['status']} after {d['attempts']} attempts{error}")
+                click.echo(f"    {d['channel']}: {_delivery_state(d)}")
     finally:
         store.close()
 
@@ -220,6 +278,16 @@ def channels_test(ctx: click.Context, name: str) -> None:
     click.echo(answer)
     if not ok:
         sys.exit(1)
+
+
+def _duration_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from monitor.settings import parse_duration
+
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 @cli.group()
@@ -267,7 +335,9 @@ def topics_eval(ctx: click.Context, path: str, only_wrong: bool) -> None:
 
 @topics.command("backtest")
 @config_option
-@click.option("--since", default="30d", show_default=True, help="how far back: 12h, 30d, ...")
+@click.option(
+    "--since", default="30d", show_default=True, callback=_duration_option, help="how far back: 12h, 30d, ..."
+)
 @click.pass_context
 @handle_errors
 def topics_backtest(ctx: click.Context, since: str) -> None:

@@ -30,7 +30,8 @@ class SourceState:
     last_new_at: datetime | None = None
     publish_gap: float | None = None  # usual seconds between new items
     poll_interval: float | None = None
-    health: str = "ok"
+    health: str = "new"
+    read_ok: bool = False  # a poll has read the source successfully at least once
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@
     ├── ConfigError        bad config: names the file, the key and the reason (exit 2)
     ├── StoreError         the database cannot be reached or migrated (exit 3)
     ├── FetchError         one URL could not be fetched (recorded on the source, run goes on)
+    │   └── RefusedError   not fetched by a rule that can change (URL guard, robots.txt): asked again
     ├── SourceError        a fetched source could not be read as a feed, sitemap or page
     └── DeliveryError      one channel refused or did not answer (recorded on the delivery)
 
@@ -37,6 +38,10 @@ class FetchError(MonitorError):
         self.reason = reason
         self.retry_after = retry_after
         self.status = status  # the HTTP status that made it fail, if any
+
+
+class RefusedError(FetchError):
+    """Refused by a rule that can change: the URL guard (`fetch.allow_private`) or the site's robots.txt."""
 
 
 class SourceError(MonitorError):

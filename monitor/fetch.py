@@ -25,8 +25,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from monitor import USER_AGENT
 from monitor.domain import Fetched, NotModified
-from monitor.errors import FetchError
-from monitor.guard import GuardedTransport, Reach, current_reach
+from monitor.errors import FetchError, RefusedError
+from monitor.guard import BlockedError, GuardedTransport, Reach, current_reach
 from monitor.politeness import HostGate, RobotsCheck, RobotsRules, Sleep, host_of, robots_url
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -264,7 +264,7 @@ class Fetcher:
         refusal = self._robots.refusal(url)
         if refusal:
             # An unreadable robots.txt forbids for now, not for good: the next poll asks again.
-            raise (TransientFetchError if self._robots.unreachable(url) else FetchError)(url, refusal)
+            raise (TransientFetchError if self._robots.unreachable(url) else RefusedError)(url, refusal)
 
     async def _load_robots(self, url: str, reach: Reach | None) -> RobotsRules:
         site, now = host_of(url), self._clock()
@@ -280,6 +280,8 @@ class Fetcher:
                 rules = RobotsRules(None)  # RFC 9309 §2.3.1.3: "unavailable" means no rules
             elif exc.status is not None:
                 return RobotsRules(None, disallow_all_reason=exc.reason)  # unreachable: not cached
+            elif isinstance(exc, BlockedError):  # the site itself may not be reached: say so, not "robots.txt"
+                raise BlockedError(url, exc.reason) from None
             else:
                 raise FetchError(url, f"robots.txt: {exc.reason}", retry_after=exc.retry_after) from None
         else:

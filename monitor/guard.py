@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from monitor.errors import FetchError
+from monitor.errors import RefusedError
 from monitor.sockets import AsyncioBackend
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -33,7 +33,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _STANDARD_PORTS = (80, 443)
 
 
-class BlockedError(FetchError):
+class BlockedError(RefusedError):
     """A URL that would reach an address it may not: refused before any byte is sent."""
 
 
@@ -94,7 +94,10 @@ class Reach:
             return None
         if any(address in network for network in self.networks):
             return None
-        return f"{host} is a {kind} address ({address}) and not the source's own host"
+        return (
+            f"{host} is a {kind} address ({address}) and not the source's own host; "
+            f'to allow it, add "{host}" or its network to fetch.allow_private'
+        )
 
 
 # The Reach of the request being made; None (the default) means a trusted, configured URL.

@@ -26,7 +26,7 @@ from monitor.domain import (
     SourceKind,
     SourceState,
 )
-from monitor.errors import FetchError, MonitorError, SourceError
+from monitor.errors import FetchError, MonitorError, RefusedError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.filing import Filer
 from monitor.guard import Reach
@@ -108,8 +108,9 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     assert isinstance(answer, Fetched)
     stored = sum(1 for alerts in outcomes if alerts is not None)
     now = stages.clock()
-    # A sitemap index can stay the same while its child sitemaps change: no validators for it.
-    index = bool(listing.children_read)
+    # A sitemap index can stay the same while its child sitemaps change, and refused links are asked
+    # again on the next poll: no validators then, so that it reads the listing in full.
+    index = bool(listing.children_read) or (bool(links) and stages.store.has_refused(url for url, _ in links))
     polled = replace(
         after_poll(state, now=now, new=len(links), gap=publishing_gap((c.published for c in listing.articles), now)),
         etag=None if index else answer.etag,
@@ -229,7 +230,12 @@ async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | 
     except FetchError as exc:
         if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
             stages.store.record_rejected(
-                source=source, url=link.url, canonical_url=url, reason=str(exc), now=stages.clock()
+                source=source,
+                url=link.url,
+                canonical_url=url,
+                reason=str(exc),
+                now=stages.clock(),
+                retry=isinstance(exc, RefusedError),  # the guard or robots.txt may allow it later
             )
         log.warning(
             "article fetch failed",
@@ -301,4 +307,7 @@ def _new_links(listing: Listing, store: Store, limit: int) -> list[tuple[str, Ca
     fresh = [(url, link) for url, link in unique.items() if url not in known]
     oldest = datetime.min.replace(tzinfo=UTC)
     fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
-    return fresh[:limit]
+    taken = fresh[:limit]
+    if taken:  # refusals of these links are asked again now (the configuration may have changed)
+        store.forget_refused(url for url, _ in taken)
+    return taken

@@ -21,6 +21,7 @@ WEEK = 7 * 86400.0
 
 
 class Health(StrEnum):
+    NEW = "new"  # not read successfully yet, nor failed
     OK = "ok"
     STALE = "stale"  # nothing new for longer than stale_after × its usual publishing gap
     FAILING = "failing"  # failing_after or more polls in a row failed
@@ -93,8 +94,8 @@ class HealthPolicy:
 def health(state: SourceState, now: datetime, policy: HealthPolicy, minimum: float) -> Health:
     if state.refusals >= policy.blocked_after:
         return Health.BLOCKED
-    if state.error_count >= policy.failing_after:
-        return Health.FAILING
+    if state.error_count >= policy.failing_after or (state.error_count and not state.read_ok):
+        return Health.FAILING  # a source never read that fails is failing at once: nothing says it works
     if state.last_new_at is not None and state.publish_gap:
         usual = max(state.publish_gap, minimum)
         if (now - state.last_new_at).total_seconds() > policy.stale_after * usual:
@@ -117,6 +118,7 @@ def after_poll(
         return replace(state, error_count=state.error_count + 1, refusals=state.refusals + 1 if refused else 0)
     return replace(
         state,
+        read_ok=True,
         error_count=0,
         refusals=0,
         last_new_at=now if new else (state.last_new_at or now),

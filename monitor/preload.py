@@ -2,7 +2,7 @@
 
 `multiprocessing` lets a fork server import modules before it forks the first worker, and
 nothing more: importing this one runs the warm-up there, so that every worker starts with
-trafilatura, datasketch and the date parser loaded and their tables built, instead of building them
+trafilatura and the date parser loaded and their tables built, instead of building them
 on its first pages (about half a second of CPU per worker, measured).
 """
 

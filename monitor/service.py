@@ -49,10 +49,26 @@ def load_topics(settings: Settings) -> RuleBook:
 
 def check_channel_topics(settings: Settings, book: RuleBook) -> None:
     names = {t.name for t in book.topics}
-    for index, channel in enumerate(settings.channels):
+    for channel in settings.channels:
         for topic in channel.topics or ():
             if topic not in names:
-                raise ConfigError(settings.config_path, f"channels[{index}].topics", f"unknown topic {topic!r}")
+                raise ConfigError(settings.config_path, f'channels."{channel.name}".topics', f"unknown topic {topic!r}")
+
+
+def delivery_gaps(settings: Settings, book: RuleBook) -> list[str]:
+    """Why some alerts would go to no one: no channel enabled, or topics no enabled channel takes."""
+    enabled = [c for c in settings.channels if c.enabled]
+    if not enabled:
+        return [
+            f"no channel is enabled in {settings.config_path}: matches are stored, and delivered to no one "
+            "(enable a [[channels]] entry; the shipped ones take MONITOR_WEBHOOK_ENABLED=true or "
+            "MONITOR_EMAIL_ENABLED=true)"
+        ]
+    return [
+        f"topic {topic.name!r} has no enabled channel: its alerts are stored, and delivered to no one"
+        for topic in book.topics
+        if not any(c.topics is None or topic.name in c.topics for c in enabled)
+    ]
 
 
 def user_agent(settings: Settings) -> str:
@@ -181,6 +197,8 @@ class Service:
 async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AsyncIterator[Service]:
     book = load_topics(settings)
     check_channel_topics(settings, book)
+    for gap in delivery_gaps(settings, book):
+        log.warning(gap, extra={"stage": "service", "action": "no-channel"})
     store = open_store(settings.database.url)
     store.sync_sources((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)

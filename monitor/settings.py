@@ -15,26 +15,26 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from monitor.errors import ConfigError
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(value: object, *, zero: bool = False) -> float:
-    """'90s', '10m', '1h', '2d' or a number of seconds -> seconds (0 only where `zero`)."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration such as '30s', '10m' or '1h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        found = _DURATION.match(str(value))
-        if not found:
-            raise ValueError(f"{value!r} is not a duration such as '30s', '10m' or '1h'")
-        seconds = float(found.group(1)) * _UNITS[found.group(2)]
+    """'90s', '10m', '1h', '2d' -> seconds (0 only where `zero`); a number without a unit is refused."""
+    if zero and not isinstance(value, bool) and value in (0, "0"):  # no unit needed for nothing
+        return 0.0
+    found = None if isinstance(value, bool | int | float) else _DURATION.match(str(value))
+    if found is None:
+        raise ValueError(f"{value!r} is not a duration such as '30s', '10m', '1h' or '2d'")
+    if found.group(2) is None:
+        number = found.group(1)
+        raise ValueError(f"{value!r} needs a unit: '{number}s', '{number}m', '{number}h' or '{number}d'")
+    seconds = float(found.group(1)) * _UNITS[found.group(2)]
     if seconds < 0 or (seconds == 0 and not zero):
         raise ValueError("must not be negative" if zero else "must be positive")
     return seconds
@@ -49,17 +49,21 @@ class _Model(BaseModel):
 
 class _Durations(_Model):
     _ZERO_OK: ClassVar[frozenset[str]] = frozenset()  # durations that may be 0 ("no wait")
+    _NOT_DURATIONS: ClassVar[frozenset[str]] = frozenset()  # numbers that are no time
 
     @model_validator(mode="before")
     @classmethod
-    def _durations(cls, data: Any) -> Any:
+    def _durations(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, dict):
             return data
+        written = bool(info.context and info.context.get("written"))  # from a file: a unit is required
         out = dict(data)
-        for key, info in cls.model_fields.items():
-            if key in out and info.annotation in (float, float | None) and isinstance(out[key], str):
+        for key, field in cls.model_fields.items():
+            is_duration = field.annotation in (float, float | None) and key not in cls._NOT_DURATIONS
+            value = out.get(key)
+            if is_duration and (isinstance(value, str) or (written and value is not None)):
                 try:
-                    out[key] = parse_duration(out[key], zero=key in cls._ZERO_OK)
+                    out[key] = parse_duration(value, zero=key in cls._ZERO_OK)
                 except ValueError as exc:
                     raise ValueError(f"{key}: {exc}") from None
         return out
@@ -108,6 +112,7 @@ class FetchSettings(_Durations):
 
 
 class ServiceSettings(_Durations):
+    _NOT_DURATIONS = frozenset({"stale_after"})
     interval: float = 600.0  # first poll interval of a source; later ones adapt (see min/max)
     min_interval: float = 300.0  # adaptive polling bounds, per source overridable
     max_interval: float = 7200.0
@@ -246,7 +251,7 @@ class Settings(_Model):
             seen: set[str] = set()
             for index, item in enumerate(getattr(self, group)):
                 if item.name in seen:
-                    raise ValueError(f"{group}[{index}].name: duplicate name {item.name!r}")
+                    raise ValueError(f"{group}[{index}].name: duplicate name {item.name!r} (names must be unique)")
                 seen.add(item.name)
         return self
 
@@ -282,28 +287,33 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(str(path), "-", "file not found") from None
+        raise ConfigError(str(path.resolve()), "-", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
 
 
-def error_key(loc: tuple[int | str, ...]) -> str:
-    """('sources', 0, 'url') -> 'sources[0].url' (pydantic's union tags are dropped)."""
-    key = ""
+def error_key(loc: tuple[int | str, ...], raw: Mapping[str, Any] | None = None) -> str:
+    """('sources', 0, 'url') -> 'sources."yonhap".url', by the item's name where it has one, else
+    'sources[0].url' (pydantic's union tags are dropped)."""
+    key, node = "", raw
     for part in loc:
+        item = node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
         if isinstance(part, int):
-            key += f"[{part}]"
-        elif part in ("webhook", "email", "apprise") and key.endswith("]"):
+            name = item.get("name") if isinstance(item, dict) else None
+            key += f'."{name}"' if isinstance(name, str) and name else f"[{part}]"
+            node = item
+        elif part in ("webhook", "email", "apprise") and key.endswith(("]", '"')):
             continue
         else:
             key += f".{part}" if key else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return key or "-"
 
 
-def first_error(exc: ValidationError, file: str) -> ConfigError:
+def first_error(exc: ValidationError, file: str, raw: Mapping[str, Any] | None = None) -> ConfigError:
     error = exc.errors()[0]
     message = str(error["msg"]).removeprefix("Value error, ")
-    key = error_key(tuple(error["loc"]))
+    key = error_key(tuple(error["loc"]), raw)
     # Our own validators prefix the message with the sub-key they checked ("interval: ...").
     sub = re.match(r"^([A-Za-z_][\w\[\].]*): (.*)$", message)
     if sub:
@@ -317,12 +327,12 @@ def first_error(exc: ValidationError, file: str) -> ConfigError:
 def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read, expand and validate the config file; raise ConfigError naming file, key, reason."""
     env = os.environ if env is None else env
-    path = Path(path)
+    path = Path(path).resolve()  # errors show where it looked
     raw = expand_env(read_toml(path), env, "", str(path))
     if env.get("MONITOR_DATABASE_URL"):
         raw.setdefault("database", {})["url"] = env["MONITOR_DATABASE_URL"]
     raw["config_path"] = str(path)
     try:
-        return Settings.model_validate(raw)
+        return Settings.model_validate(raw, context={"written": True})
     except ValidationError as exc:
-        raise first_error(exc, str(path)) from None
+        raise first_error(exc, str(path), raw) from None

@@ -152,7 +152,7 @@ class Workers:
         self._process_cpu: dict[int, float] = {}
         self._pages = 0
         # forkserver: workers do not inherit the event loop, sockets or database handles. The
-        # fork server loads and warms trafilatura and datasketch (SciPy) once (`monitor.preload`),
+        # fork server loads and warms trafilatura once (`monitor.preload`),
         # and every worker starts with them loaded.
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["monitor.preload"])

@@ -16,7 +16,7 @@ ROOMS = {
     "feedparser": ("sources/",),
     "ahocorasick": ("topics/",),
     "snowballstemmer": ("topics/",),
-    "datasketch": ("dedupe.py",),
+    "pymorphy3": ("topics/",),
     "click": ("cli.py",),
     "smtplib": ("alerts/",),
 }

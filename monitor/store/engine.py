@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A database already there is opened without loading Alembic (a third
 # of a second of start-up); tests/integration/test_migrations.py checks this against Alembic.
-HEAD = "0005"
+HEAD = "0006"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,7 +42,7 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"bad database URL {url!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_folder(Path(parsed.database))
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -49,6 +50,24 @@ def make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:  # missing driver, bad options
         raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
+
+
+def _sqlite_folder(database: Path) -> None:
+    """Create the file's folder; a folder we may not write is a one-line StoreError saying what to fix."""
+    folder = database.resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"SQLite database {database.resolve()}: cannot create its folder {folder}: {exc.strerror}; "
+            "create it, or set database.url (or MONITOR_DATABASE_URL) to a path you may write"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        # SQLite in WAL mode writes -wal and -shm files beside the database: a writable file is not enough.
+        raise StoreError(
+            f"SQLite database {database.resolve()}: its folder {folder} is read-only, and SQLite needs to create "
+            f"{database.name}-wal and {database.name}-shm beside the file; make the folder writable or move the file"
+        )
 
 
 def alembic_config() -> Config:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Select, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -90,7 +90,8 @@ def _source_state(row: SourceRow) -> SourceState:
         last_new_at=row.last_new_at,
         publish_gap=row.publish_gap,
         poll_interval=row.poll_interval,
-        health=row.health or "ok",
+        health=row.health or "new",
+        read_ok=row.last_ok_at is not None,
     )
 
 
@@ -495,26 +496,64 @@ class Store:
         with Session(self.engine) as session:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                found.update(
-                    session.scalars(select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(chunk)))
+                query = select(ArticleRow.canonical_url).where(
+                    ArticleRow.canonical_url.in_(chunk), ArticleRow.status != "refused"
                 )
+                found.update(session.scalars(query))
         return found
 
-    def record_rejected(self, *, source: str, url: str, canonical_url: str, reason: str, now: datetime) -> None:
-        """Remember a page that gave no article, so it is not fetched again every poll."""
+    def record_rejected(
+        self, *, source: str, url: str, canonical_url: str, reason: str, now: datetime, retry: bool = False
+    ) -> None:
+        """Remember a page that gave no article, so it is not fetched again every poll; with `retry`
+        (a refusal by a rule that can change) it is only noted: the next poll asks again."""
+        status = "refused" if retry else "rejected"
         with Session(self.engine) as session, session.begin():
-            if session.scalar(select(ArticleRow.id).where(ArticleRow.canonical_url == canonical_url)):
+            row = session.scalar(select(ArticleRow).where(ArticleRow.canonical_url == canonical_url))
+            if row is not None:
+                if row.status == "refused":
+                    row.status, row.reason, row.fetched_at = status, reason[:2000], now
                 return
             session.add(
                 ArticleRow(
                     source=source,
                     url=url,
                     canonical_url=canonical_url,
-                    status="rejected",
+                    status=status,
                     reason=reason[:2000],
                     fetched_at=now,
                 )
             )
+
+    def forget_refused(self, canonical_urls: Iterable[str]) -> None:
+        """Drop the refusals of links about to be asked again (their article row would take the URL)."""
+        wanted = list(canonical_urls)
+        with Session(self.engine) as session, session.begin():
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                session.execute(
+                    delete(ArticleRow).where(ArticleRow.status == "refused", ArticleRow.canonical_url.in_(chunk))
+                )
+
+    def has_refused(self, canonical_urls: Iterable[str]) -> bool:
+        wanted = list(canonical_urls)[:500]
+        with Session(self.engine) as session:
+            query = select(ArticleRow.id).where(ArticleRow.status == "refused", ArticleRow.canonical_url.in_(wanted))
+            return session.scalar(query.limit(1)) is not None
+
+    def retry_sources(self, names: Iterable[str] | None, *, now: datetime) -> tuple[int, int]:
+        """Make sources due now with their listing read in full, and their refused or rejected links
+        fetchable again. `names` None: every source. Returns (sources, links)."""
+        with Session(self.engine) as session, session.begin():
+            links = delete(ArticleRow).where(ArticleRow.status.in_(("refused", "rejected")))
+            sources = update(SourceRow).values(next_poll_at=now, etag=None, last_modified=None)
+            if names is not None:
+                wanted = list(names)
+                links = links.where(ArticleRow.source.in_(wanted))
+                sources = sources.where(SourceRow.name.in_(wanted))
+            dropped = int(session.execute(links).rowcount or 0)  # type: ignore[attr-defined]
+            due = int(session.execute(sources).rowcount or 0)  # type: ignore[attr-defined]
+        return due, dropped
 
     def article_status(self, canonical_url: str) -> tuple[str, str | None] | None:
         with Session(self.engine) as session:

@@ -60,7 +60,7 @@ class SourceRow(Base):
     poll_interval: Mapped[float | None] = mapped_column(Float)  # the adaptive interval now in use
     publish_gap: Mapped[float | None] = mapped_column(Float)  # usual time between new items
     last_new_at: Mapped[datetime | None]
-    health: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    health: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     health_since: Mapped[datetime | None]
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # consecutive 403/429
     polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -104,7 +104,7 @@ class ArticleRow(Base):
     source: Mapped[str] = mapped_column(String(200), index=True)
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
-    status: Mapped[str] = mapped_column(String(20))  # ok | rejected
+    status: Mapped[str] = mapped_column(String(20))  # ok | rejected | refused (asked again: rules can change)
     reason: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)

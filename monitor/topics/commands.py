@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.domain import Fetched, Rejected
-from monitor.errors import ConfigError, FetchError
+from monitor.errors import ConfigError
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, make_client
 from monitor.service import fetch_options, load_topics
@@ -69,15 +69,12 @@ async def _download(url: str) -> Fetched:
 
 def _read_target(target: str) -> tuple[str, str]:
     if target.startswith(("http://", "https://")):
-        try:
-            page = asyncio.run(_download(target))
-        except FetchError as exc:
-            raise ConfigError(target, "-", f"cannot fetch: {exc.reason}") from None
+        page = asyncio.run(_download(target))  # a FetchError ends the command with its reason (exit 1)
         extracted = extract_page(page.content, page.url)
     else:
         path = Path(target)
         if not path.is_file():
-            raise ConfigError(target, "-", "no such file")
+            raise ConfigError(str(path.resolve()), "-", "no such file")
         if path.suffix.lower() not in (".html", ".htm"):
             title, _, text = path.read_text(encoding="utf-8").partition("\n")
             return title, text

@@ -228,7 +228,7 @@ class _Parser:
             name=name,
             description=str(raw.get("description", "")),
             threshold=float(threshold),
-            rules=tuple(self.rule(r, f"{key}.rules[{i}]", scope) for i, r in enumerate(rules)),
+            rules=tuple(self.rule(r, _named(f"{key}.rules", i, r), scope) for i, r in enumerate(rules)),
             surge=self.surge(raw.get("surge"), f"{key}.surge"),
         )
 
@@ -247,6 +247,12 @@ class _Parser:
         return Surge(outlets=outlets, within=within)
 
 
+def _named(key: str, index: int, raw: Any) -> str:
+    """`topics."treaty-ratification"` for an item with a name, `topics[0]` for one without."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return f'{key}."{name}"' if isinstance(name, str) and name.strip() else f"{key}[{index}]"
+
+
 def parse_rulebook(document: Mapping[str, Any], file: str) -> RuleBook:
     """Validate a parsed topics document ({lists, topics}) into a RuleBook."""
     parser = _Parser(file)
@@ -262,7 +268,7 @@ def parse_rulebook(document: Mapping[str, Any], file: str) -> RuleBook:
     raw_topics = document.get("topics", [])
     if not isinstance(raw_topics, list) or not raw_topics:
         raise parser.fail("topics", "no topics defined")
-    topics = tuple(parser.topic(t, f"topics[{i}]", shared) for i, t in enumerate(raw_topics))
+    topics = tuple(parser.topic(t, _named("topics", i, t), shared) for i, t in enumerate(raw_topics))
     names = [t.name for t in topics]
     for index, name in enumerate(names):
         if name in names[:index]:

@@ -245,7 +245,7 @@ extract_workers = 2
 
 [fetch]
 retries = 1
-backoff = 0.1
+backoff = "100ms"
 host_interval = 0  # every outlet of the fake web is on one host: no politeness delay in tests
 
 {sources}

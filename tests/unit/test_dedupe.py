@@ -68,3 +68,12 @@ def test_fingerprints_stay_what_the_store_already_holds() -> None:
     assert mark.minhash[:4] == (17498335, 265791852, 1272083738, 286597074)
     assert mark.bands[:2] == ("006f4bfe6a8a1e7ce5", "011f2c26a0b51344e6")
     assert len(mark.shingles) // 4 == 12
+
+
+def test_minhash_needs_no_scipy() -> None:
+    # datasketch pulled SciPy (113 MB) for MinHash alone; the same signatures come from NumPy here.
+    import subprocess
+    import sys
+
+    code = "import sys, monitor.dedupe as d; d.fingerprint('one two three four. five six seven'); print('scipy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -8,9 +8,23 @@ from monitor.errors import ConfigError
 from monitor.settings import load_settings, parse_duration
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1h", 3600), ("2d", 172800), (45, 45)])
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1h", 3600), ("2d", 172800)])
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["30", 30, 1.5, "30 days"])
+def test_a_duration_needs_a_unit(text: str | float) -> None:
+    with pytest.raises(ValueError, match=r"needs a unit|is not a duration"):
+        parse_duration(text)
+
+
+def test_config_durations_need_a_unit(tmp_path: Path) -> None:
+    config = tmp_path / "m.toml"
+    config.write_text("[service]\ninterval = 600\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, env={})
+    assert caught.value.key == "service.interval" and "is not a duration" in caught.value.reason
 
 
 def test_env_references_and_database_override(tmp_path: Path) -> None:
@@ -34,25 +48,25 @@ def test_env_references_and_database_override(tmp_path: Path) -> None:
         (
             '[[sources]]\nname = "a"\nurl = "http://x/"\n[[sources]]\nname = "a"\nurl = "http://y/"\n',
             "sources[1].name",
-            "duplicate",
+            "duplicate name 'a'",
         ),
         (
             '[[channels]]\nname = "m"\ntype = "email"\nto = []\nsender = "a@b"\nsmtp_host = "h"\n',
-            "channels[0].to",
+            'channels."m".to',
             "at least 1",
         ),
         (
             '[[channels]]\nname = "m"\ntype = "email"\nto = ["x@y"]\nsender = "a@b"\nsmtp_host = "h"\nstarttls = true\nssl = true\n',
-            "channels[0]",
+            'channels."m"',
             "exclusive",
         ),
         ("[fetch]\nmax_bytes = -1\n", "fetch.max_bytes", "greater than 0"),
-        ("[fetch]\nhost_interval = -1\n", "fetch.host_interval", "greater than or equal to 0"),
+        ("[fetch]\nhost_interval = -1\n", "fetch.host_interval", "is not a duration"),
         ('[fetch]\nallow_private = ["10.0.0.0/8", "a b"]\n', "fetch.allow_private", "neither a network"),
         ('[service]\nmin_interval = "2h"\nmax_interval = "1h"\n', "service.min_interval", "longer than max_interval"),
         (
             '[[sources]]\nname = "s"\nurl = "http://a.test/"\nmin_interval = "2h"\nmax_interval = "1h"\n',
-            "sources[0].min_interval",
+            'sources."s".min_interval',
             "longer than max_interval",
         ),
         ("not toml at all = = =", "-", "not valid TOML"),
@@ -66,9 +80,11 @@ def test_errors_name_file_key_and_reason(tmp_path: Path, body: str, key: str, re
     assert caught.value.file == str(config) and caught.value.key == key and reason in caught.value.reason
 
 
-def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found"):
-        load_settings(tmp_path / "absent.toml", env={})
+def test_missing_file_is_a_config_error_with_the_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="file not found") as caught:
+        load_settings("absent.toml", env={})
+    assert caught.value.file == str(tmp_path / "absent.toml")
 
 
 def test_zero_host_interval_and_contact_in_user_agent(tmp_path: Path) -> None:

@@ -90,18 +90,18 @@ def test_evidence_has_term_sentence_and_offsets() -> None:
 @pytest.mark.parametrize(
     ("toml", "key", "reason"),
     [
-        ('[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["ghost"]\n', "topics[0].rules[0].all[0]", "unknown list"),
-        ('[[topics]]\nname = "t"\n', "topics[0].rules", "is empty"),
+        ('[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["ghost"]\n', 'topics."t".rules[0].all[0]', "unknown list"),
+        ('[[topics]]\nname = "t"\n', 'topics."t".rules', "is empty"),
         (
-            '[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nwithin = -3\n',
-            "topics[0].rules[0].within",
+            '[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nname = "r"\nall = ["a"]\nwithin = -3\n',
+            'topics."t".rules."r".within',
             "number of words",
         ),
         ('[lists.a]\nfr = ["x"]\n', "lists.a.fr", "unknown language"),
         ('[lists.a]\nuk = ["слово~"]\n', "lists.a.uk[0]", "no stemmer"),
         (
             '[lists.a]\nen = ["x"]\n[[topics]]\nname = "t"\n[[topics.rules]]\nall = ["a"]\nfields = ["footer"]\n',
-            "topics[0].rules[0].fields",
+            'topics."t".rules[0].fields',
             "title, lead, body",
         ),
     ],

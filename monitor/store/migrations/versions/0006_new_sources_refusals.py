@@ -1,0 +1,27 @@
+"""a source never read is `new`
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.alter_column("health", existing_type=sa.String(16), server_default="new")
+    op.execute("UPDATE sources SET health = 'new' WHERE last_ok_at IS NULL AND health = 'ok'")
+
+
+def downgrade() -> None:
+    op.execute("UPDATE sources SET health = 'ok' WHERE health = 'new'")
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.alter_column("health", existing_type=sa.String(16), server_default="ok")
