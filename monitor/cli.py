@@ -97,6 +97,20 @@ def run(ctx: click.Context, once: bool, report: Path | None) -> None:
 
 @cli.command()
 @config_option
+@click.pass_context
+@handle_errors
+def demo(ctx: click.Context) -> None:
+    """See it work, offline: a local outlet with a few articles, a local webhook receiver and the service
+    on a temporary database; prints each alert as it arrives, then exits."""
+    from monitor.demo import run_demo
+
+    logs.configure("WARNING")  # the demo shows alerts; the service's own log lines would bury them
+    if not asyncio.run(run_demo(settings_from(ctx), click.echo)):
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
 @click.option("--limit", default=20, show_default=True, help="how many stories, most recent first")
 @click.pass_context
 @handle_errors

@@ -30,7 +30,7 @@ from monitor.errors import FetchError, MonitorError, RefusedError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.filing import Filer
 from monitor.guard import Reach
-from monitor.polling import Cadence, HealthPolicy, after_poll, health, next_interval, publishing_gap
+from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
 from monitor.store import Store
@@ -159,7 +159,8 @@ def _finish_poll(
         state = replace(state, poll_interval=interval)
     became = health(state, now, HealthPolicy.of(stages.service), cadence.minimum)
     change = None
-    if became != state.health:
+    # A first good read (new -> ok) is what everyone expects: recorded, not alerted.
+    if became != state.health and not (state.health == Health.NEW and became == Health.OK):
         change = SourceHealthChange(source.name, source.url, state.health, became.value, str(error) if error else None)
         log.warning(
             "source health changed",
@@ -173,6 +174,7 @@ def _finish_poll(
         not_modified=not_modified,
         error=str(error) if error else None,
         change=change,
+        health=became.value,
         operators=stages.operators,
     )
 

@@ -449,6 +449,7 @@ class Store:
         not_modified: bool = False,
         error: str | None = None,
         change: SourceHealthChange | None = None,
+        health: str | None = None,
         operators: Sequence[str] = (),
     ) -> None:
         """Write what one poll of a source left; a health change becomes an operator alert."""
@@ -469,6 +470,8 @@ class Store:
                 row.etag, row.last_modified = state.etag, state.last_modified
             else:
                 row.last_error, row.last_error_at = error[:2000], now
+            if health is not None and health != row.health:
+                row.health, row.health_since = health, now
             if change is not None:
                 row.health, row.health_since = change.state, now
                 Transaction(session).add_operator_alert(change, channels=operators, now=now)

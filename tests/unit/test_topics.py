@@ -303,7 +303,7 @@ CASES_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "topic_cases.jso
 
 
 def test_shipped_topics_on_our_written_reporting_in_four_languages(shipped: TopicMatcher) -> None:
-    """128 news excerpts written for this project (en, ru, uk, ko), with the hard negatives of each class."""
+    """192 news excerpts written for this project (en, ru, uk, ko), with the hard negatives of each class."""
     from monitor.topics.evaluation import evaluate, read_examples
 
     report = evaluate(shipped, read_examples(CASES_FILE))
