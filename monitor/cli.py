@@ -99,6 +99,27 @@ def run(ctx: click.Context, once: bool, report: Path | None) -> None:
 @config_option
 @click.pass_context
 @handle_errors
+def health(ctx: click.Context) -> None:
+    """Is the database reachable, when was the last poll, how many deliveries wait (exit 3 if the
+    database is not reachable: the container's HEALTHCHECK)."""
+    from monitor.service import delivery_gaps, load_topics
+    from monitor.store import open_store
+
+    settings = settings_from(ctx)
+    store = open_store(settings.database.url)
+    try:
+        last, pending = store.last_poll(), store.pending_count()
+    finally:
+        store.close()
+    click.echo(f"database ok; last poll {_when(last)}; {plural(pending, 'delivery', 'deliveries')} pending")
+    for gap in delivery_gaps(settings, load_topics(settings)):
+        click.echo(f"warning: {gap}")
+
+
+@cli.command()
+@config_option
+@click.pass_context
+@handle_errors
 def demo(ctx: click.Context) -> None:
     """See it work, offline: a local outlet with a few articles, a local webhook receiver and the service
     on a temporary database; prints each alert as it arrives, then exits."""

@@ -32,6 +32,7 @@ class SourceState:
     poll_interval: float | None = None
     health: str = "new"
     read_ok: bool = False  # a poll has read the source successfully at least once
+    refusal_rules: str | None = None  # the settings that decided what was refused at its last poll
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hashlib
+import json
 import re
 import time
 import zlib
@@ -54,6 +56,11 @@ class FetchOptions:
     max_links: int = 1000
     allow_private: tuple[str, ...] = ()
     user_agent: str = USER_AGENT
+
+    def refusal_rules(self) -> str:
+        """A short key of the settings that decide refusals: when it changes, refused links are asked again."""
+        rules = json.dumps([sorted(self.allow_private), self.robots, self.user_agent.split(" (")[0]])
+        return hashlib.sha256(rules.encode()).hexdigest()[:16]
 
 
 class TransientFetchError(FetchError):

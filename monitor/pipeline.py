@@ -81,6 +81,9 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
     """Read the source's listing and process every link not seen before; never raises."""
     state = stages.store.source_state(source.name)
     reach = stages.fetcher.reach(source.url)
+    rules = stages.fetcher.options.refusal_rules()
+    if state.refusal_rules != rules:  # what may be fetched changed: read the listing in full, refusals again
+        state = replace(state, etag=None, last_modified=None, refusal_rules=rules)
     try:
         with stages.timings.measure("fetch"):
             answer = await stages.fetcher.get(
@@ -101,23 +104,24 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
         _finish_poll(source, stages, after_poll(state, now=stages.clock()), not_modified=True)
         return PollReport(source.name)
-    links = _new_links(listing, stages.store, stages.service.max_new_per_source)
+    links, retried = _new_links(listing, stages.store, stages.service.max_new_per_source)
     if links:  # the workers start up while the first pages are fetched
         stages.workers.start()
     outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
     assert isinstance(answer, Fetched)
     stored = sum(1 for alerts in outcomes if alerts is not None)
     now = stages.clock()
-    # A sitemap index can stay the same while its child sitemaps change, and refused links are asked
-    # again on the next poll: no validators then, so that it reads the listing in full.
-    index = bool(listing.children_read) or (bool(links) and stages.store.has_refused(url for url, _ in links))
+    # A sitemap index can stay the same while its child sitemaps change: no validators for it.
+    index = bool(listing.children_read)
     polled = replace(
-        after_poll(state, now=now, new=len(links), gap=publishing_gap((c.published for c in listing.articles), now)),
+        after_poll(
+            state, now=now, new=len(links) - retried, gap=publishing_gap((c.published for c in listing.articles), now)
+        ),
         etag=None if index else answer.etag,
         last_modified=None if index else answer.last_modified,
     )
     _finish_poll(source, stages, polled, kind=listing.kind.value, hint=max(listing.ttl or 0, answer.max_age or 0))
-    report = PollReport(source.name, new=len(links), stored=stored, alerts=sum(a or 0 for a in outcomes))
+    report = PollReport(source.name, new=len(links) - retried, stored=stored, alerts=sum(a or 0 for a in outcomes))
     log.info(
         "polled",
         extra={
@@ -300,8 +304,9 @@ async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reac
     return Listing(listing.kind, tuple(articles[:max_links]), children_read=children)
 
 
-def _new_links(listing: Listing, store: Store, limit: int) -> list[tuple[str, Candidate]]:
-    """(canonical URL, link) of links not stored yet, newest first, at most `limit`."""
+def _new_links(listing: Listing, store: Store, limit: int) -> tuple[list[tuple[str, Candidate]], int]:
+    """(canonical URL, link) of links not stored yet, newest first, at most `limit`; and how many of
+    them are refusals asked again (the configuration may have changed), which are nothing new."""
     unique: dict[str, Candidate] = {}
     for link in listing.articles:
         unique.setdefault(canonical_url(link.url), link)
@@ -310,6 +315,5 @@ def _new_links(listing: Listing, store: Store, limit: int) -> list[tuple[str, Ca
     oldest = datetime.min.replace(tzinfo=UTC)
     fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
     taken = fresh[:limit]
-    if taken:  # refusals of these links are asked again now (the configuration may have changed)
-        store.forget_refused(url for url, _ in taken)
-    return taken
+    retried = store.forget_refused(url for url, _ in taken) if taken else 0
+    return taken, retried

@@ -197,9 +197,9 @@ class Service:
 async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AsyncIterator[Service]:
     book = load_topics(settings)
     check_channel_topics(settings, book)
-    for gap in delivery_gaps(settings, book):
-        log.warning(gap, extra={"stage": "service", "action": "no-channel"})
     store = open_store(settings.database.url)
+    for gap in delivery_gaps(settings, book):  # after the database: its error, if any, is the one line
+        log.warning(gap, extra={"stage": "service", "action": "no-channel"})
     store.sync_sources((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)
     workers = Workers(settings.service.extract_workers)

@@ -216,6 +216,11 @@ class EmailSettings(_ChannelBase):
     password: str | None = None
     timeout: float = 20.0
 
+    @field_validator("username", "password", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value  # "${SMTP_USER:-}" unset: no login
+
     @model_validator(mode="after")
     def _one_tls_mode(self) -> EmailSettings:
         if self.starttls and self.ssl:
@@ -288,6 +293,8 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(str(path.resolve()), "-", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(str(path.resolve()), "-", f"cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
 

@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ Echo = Callable[[str], None]
 
 @contextmanager
 def _outlet(echo: Echo) -> Iterator[Outlet]:
-    outlet = Outlet(on_alert=lambda payload: echo(describe(payload)))
+    outlet = Outlet(on_alert=lambda payload: echo(describe(payload)), now=datetime.now(UTC))  # the demo is a root
     thread = threading.Thread(target=outlet.serve_forever, name="demo-outlet", daemon=True)
     thread.start()
     try:
@@ -48,7 +49,9 @@ def demo_settings(settings: Settings, outlet: Outlet, folder: Path) -> Settings:
 
 def describe(payload: dict[str, Any]) -> str:
     article = payload.get("article", {})
-    lines = [f"ALERT [{payload.get('topic')}] {article.get('title')} ({article.get('language')}, {article.get('source')})"]
+    lines = [
+        f"ALERT [{payload.get('topic')}] {article.get('title')} ({article.get('language')}, {article.get('source')})"
+    ]
     rules = list(dict.fromkeys(m.get("rule", "") for m in payload.get("matches", []) if m.get("rule")))
     if rules:
         lines.append(f"  why: {'; '.join(rules)}")
@@ -65,11 +68,12 @@ async def run_demo(settings: Settings, echo: Echo) -> int:
 
     with tempfile.TemporaryDirectory(prefix="monitor-demo-") as folder, _outlet(echo) as outlet:
         config = demo_settings(settings, outlet, Path(folder))
-        echo(f"demo outlet at {outlet.base}/feed.xml with {len(outlet.articles)} articles; webhook at {outlet.base}/hook")
+        echo(
+            f"demo outlet at {outlet.base}/feed.xml with {len(outlet.articles)} articles; webhook at {outlet.base}/hook"
+        )
         async with build(config) as service:
             await service.run_once()
         topics = Counter(str(p.get("topic")) for p in outlet.received)
         summary = ", ".join(f"{topic} ×{count}" for topic, count in sorted(topics.items())) or "none"
         echo(f"{len(outlet.received)} alerts received ({summary}); the demo database is gone with its folder")
         return len(outlet.received)
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,11 +44,10 @@ class Outlet(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, on_alert: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, on_alert: Callable[[dict[str, Any]], None], now: datetime) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.on_alert = on_alert
         self.received: list[dict[str, Any]] = []
-        now = datetime.now(UTC)
         self.articles = [(a, now - timedelta(minutes=10 * i)) for i, a in enumerate(ARTICLES)]
 
     @property
@@ -60,7 +59,7 @@ class Outlet(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: Outlet
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the base class names it so)
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the demo prints alerts, not requests
 
     def _answer(self, status: int, body: bytes, content_type: str) -> None:

@@ -92,6 +92,7 @@ def _source_state(row: SourceRow) -> SourceState:
         poll_interval=row.poll_interval,
         health=row.health or "new",
         read_ok=row.last_ok_at is not None,
+        refusal_rules=row.refusal_rules,
     )
 
 
@@ -463,6 +464,7 @@ class Store:
             row.poll_interval, row.publish_gap = state.poll_interval, state.publish_gap
             row.last_new_at = state.last_new_at
             row.error_count, row.refusals = state.error_count, state.refusals
+            row.refusal_rules = state.refusal_rules
             if kind:
                 row.kind = kind
             if error is None:
@@ -528,21 +530,16 @@ class Store:
                 )
             )
 
-    def forget_refused(self, canonical_urls: Iterable[str]) -> None:
-        """Drop the refusals of links about to be asked again (their article row would take the URL)."""
-        wanted = list(canonical_urls)
+    def forget_refused(self, canonical_urls: Iterable[str]) -> int:
+        """Drop the refusals of links about to be asked again (their article row would take the URL);
+        how many there were."""
+        wanted, dropped = list(canonical_urls), 0
         with Session(self.engine) as session, session.begin():
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                session.execute(
-                    delete(ArticleRow).where(ArticleRow.status == "refused", ArticleRow.canonical_url.in_(chunk))
-                )
-
-    def has_refused(self, canonical_urls: Iterable[str]) -> bool:
-        wanted = list(canonical_urls)[:500]
-        with Session(self.engine) as session:
-            query = select(ArticleRow.id).where(ArticleRow.status == "refused", ArticleRow.canonical_url.in_(wanted))
-            return session.scalar(query.limit(1)) is not None
+                query = delete(ArticleRow).where(ArticleRow.status == "refused", ArticleRow.canonical_url.in_(chunk))
+                dropped += int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+        return dropped
 
     def retry_sources(self, names: Iterable[str] | None, *, now: datetime) -> tuple[int, int]:
         """Make sources due now with their listing read in full, and their refused or rejected links
@@ -712,6 +709,10 @@ class Store:
             else:
                 return 0
             return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+    def last_poll(self) -> datetime | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.max(SourceRow.last_polled_at)))
 
     def pending_count(self) -> int:
         with Session(self.engine) as session:

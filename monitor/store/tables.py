@@ -61,6 +61,7 @@ class SourceRow(Base):
     publish_gap: Mapped[float | None] = mapped_column(Float)  # usual time between new items
     last_new_at: Mapped[datetime | None]
     health: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    refusal_rules: Mapped[str | None] = mapped_column(String(64))
     health_since: Mapped[datetime | None]
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # consecutive 403/429
     polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -85,12 +85,12 @@ url = "{fake_web.base}/empty/feed.xml"
     [
         (
             '[[sources]]\nname = "x"\nurl = "ftp://example.org/feed"\n',
-            "sources[0].url",
+            'sources."x".url',
             "must be an http:// or https:// URL",
         ),
         (
             '[[sources]]\nname = "x"\nurl = "http://example.org/"\ninterval = "soon"\n',
-            "sources[0].interval",
+            'sources."x".interval',
             "not a duration",
         ),
         ('[service]\nintervall = "5m"\n', "service.intervall", "unknown key"),
@@ -116,7 +116,7 @@ def test_invalid_topic_rule_names_topics_file_and_key(tmp_path: Path) -> None:
     config.write_text('topics_file = "topics.toml"\n', encoding="utf-8")
     result = run_monitor("run", "--once", config=config, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     assert result.code == 2
-    assert f"{topics}: topics[0].rules[0].all[0]: unknown list or group 'nowhere'" in result.stderr
+    assert f"{topics}: topics.\"t\".rules[0].all[0]: unknown list or group 'nowhere'" in result.stderr
 
 
 def test_unreachable_database_exits_3_with_one_line(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_hostile_outlets_end_in_recorded_errors_and_the_rest_goes_on(
     assert "refused: 10.255.255.1 is a private address" in errors["private"]
     assert "refused: 169.254.169.254 is a link-local address" in errors["metadata"]
     assert errors["linker"] is None  # the feed itself was fine...
-    refused = dict(rows(database_url, "SELECT url, reason FROM articles WHERE status = 'rejected'"))
+    refused = dict(rows(database_url, "SELECT url, reason FROM articles WHERE status = 'refused'"))
     assert "refused: 127.0.0.2 is a loopback address" in refused[f"{inside.base}{inner.path}"]  # ...its link not
     # The good outlet was read, stored and alerted in the same run.
     assert errors[web.outlets[0].name] is None

@@ -44,7 +44,7 @@ def test_two_sources_on_one_site_share_its_rate_limit_and_robots_txt(
     # Starts are spaced by 1 s in the monitor; arrival adds loopback jitter of a millisecond or so.
     assert min(gaps) >= 0.99, gaps
     assert all(CONTACT in headers["User-Agent"] for _, headers in fake_web.requests)
-    refused = rows(database_url, "SELECT canonical_url, reason FROM articles WHERE status = 'rejected'")
+    refused = rows(database_url, "SELECT canonical_url, reason FROM articles WHERE status = 'refused'")
     assert len(refused) == 1 and refused[0][0] == f"{fake_web.base}{forbidden.path}"
     assert refused[0][1].endswith("disallowed by robots.txt")
 

@@ -76,4 +76,7 @@ def test_minhash_needs_no_scipy() -> None:
     import sys
 
     code = "import sys, monitor.dedupe as d; d.fingerprint('one two three four. five six seven'); print('scipy' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -1,4 +1,4 @@
-"""a source never read is `new`
+"""a source never read is `new`; the settings its refusals were made under
 
 Revision ID: 0006
 Revises: 0005
@@ -18,10 +18,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("sources", schema=None) as batch_op:
         batch_op.alter_column("health", existing_type=sa.String(16), server_default="new")
+        batch_op.add_column(sa.Column("refusal_rules", sa.String(64), nullable=True))
     op.execute("UPDATE sources SET health = 'new' WHERE last_ok_at IS NULL AND health = 'ok'")
 
 
 def downgrade() -> None:
     op.execute("UPDATE sources SET health = 'ok' WHERE health = 'new'")
     with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.drop_column("refusal_rules")
         batch_op.alter_column("health", existing_type=sa.String(16), server_default="ok")
