@@ -9,13 +9,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from monitor import logs
 from monitor.errors import ConfigError, FetchError, StoreError
 from monitor.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from monitor.store.views import DeliveryView
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config/monitor.toml"
@@ -97,6 +100,25 @@ def run(ctx: click.Context, once: bool, report: Path | None) -> None:
 
 @cli.command()
 @config_option
+@click.option("--listen", default=None, help="HOST:PORT (default: [web] listen, else 127.0.0.1:8080)")
+@click.pass_context
+@handle_errors
+def web(ctx: click.Context, listen: str | None) -> None:
+    """Serve the console and JSON API on their own, over the database of a running service."""
+    from monitor.service import run_console
+    from monitor.settings import parse_listen
+
+    settings = settings_from(ctx)
+    chosen = listen or (settings.web.listen if settings.web else "127.0.0.1:8080")
+    try:
+        address = parse_listen(chosen)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--listen") from None
+    asyncio.run(run_console(settings, address))
+
+
+@cli.command()
+@config_option
 @click.pass_context
 @handle_errors
 def health(ctx: click.Context) -> None:
@@ -108,7 +130,7 @@ def health(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     store = open_store(settings.database.url)
     try:
-        last, pending = store.last_poll(), store.pending_count()
+        last, pending = store.views.last_poll(), store.views.pending()
     finally:
         store.close()
     click.echo(f"database ok; last poll {_when(last)}; {plural(pending, 'delivery', 'deliveries')} pending")
@@ -141,18 +163,19 @@ def stories(ctx: click.Context, limit: int) -> None:
 
     store = open_store(settings_from(ctx).database.url)
     try:
-        found = store.stories(limit)
+        found = store.views.stories(limit)
         if not found:
             click.echo("no stories yet: nothing has been stored (run `monitor run --once` to poll the sources)")
         for story in found:
-            alerts = ", ".join(f"{topic} ({kind})" for topic, kind in story.alerts) or "no alert"
+            alerts = ", ".join(f"{a.topic} ({a.kind})" for a in story.alerts) or "no alert"
             click.echo(f"{story.id}  {story.headline}")
             click.echo(
                 f"  first seen {story.first_seen:%Y-%m-%d %H:%M}, last seen {story.last_seen:%Y-%m-%d %H:%M}; "
                 f"{plural(len(story.copies), 'copy', 'copies')}; alerts: {alerts}"
             )
             for copy in story.copies:
-                click.echo(f"  - {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} {copy.url}")
+                joined = f" ({copy.joined_by})" if copy.joined_by else ""
+                click.echo(f"  - {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} {copy.url}{joined}")
     finally:
         store.close()
 
@@ -172,18 +195,15 @@ def sources(ctx: click.Context) -> None:
     store = open_store(settings.database.url)
     try:
         store.sync_sources((s.name, s.url) for s in settings.sources)
-        configured = {s.name for s in settings.sources}
-        for state, info in store.source_states():
-            if state.name not in configured:
-                continue
-            click.echo(f"{state.name}  {state.health.upper()}  {info['url']}")
+        for view in store.views.sources([s.name for s in settings.sources]):
+            click.echo(f"{view.name}  {view.health.upper()}  {view.url}")
             click.echo(
-                f"  {info['kind'] or 'not read yet'}; polls {info['polls']} ({info['not_modified']} not modified); "
-                f"every {_duration(state.poll_interval)}; next {_when(state.next_poll_at)}; "
-                f"last new item {_when(state.last_new_at)}; failed polls in a row {state.error_count}"
+                f"  {view.kind or 'not read yet'}; polls {view.polls} ({view.not_modified} not modified); "
+                f"every {_duration(view.poll_interval)}; next {_when(view.next_poll)}; "
+                f"last new item {_when(view.last_new)}; failed polls in a row {view.failures_in_a_row}"
             )
-            if state.last_error:
-                click.echo(f"  last error: {state.last_error}")
+            if view.last_error:
+                click.echo(f"  last error: {view.last_error}")
     finally:
         store.close()
 
@@ -192,43 +212,20 @@ def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _delivery_state(delivery: dict[str, Any]) -> str:
-    tries = plural(int(delivery["attempts"]), "attempt", "attempts")
-    status = delivery["status"]
-    if status == "sent":
-        state = f"sent {_when(delivery['sent_at'])} ({tries})"
-    elif status == "pending":
-        state = f"pending, {tries} so far, next attempt {_when(delivery['next_attempt_at'])}"
+def _delivery_state(delivery: DeliveryView) -> str:
+    tries = plural(delivery.attempts, "attempt", "attempts")
+    if delivery.status == "sent":
+        state = f"sent {_when(delivery.sent)} ({tries})"
+    elif delivery.status == "pending":
+        state = f"pending, {tries} so far, next attempt {_when(delivery.next_attempt)}"
     else:
-        state = f"{status} after {tries}"
-    return state + (f"; last error: {delivery['last_error']}" if delivery["last_error"] else "")
+        state = f"{delivery.status} after {tries}"
+    return state + (f"; last error: {delivery.last_error}" if delivery.last_error else "")
 
 
-@sources.command("retry")
-@config_option
-@click.argument("name", required=False)
-@click.option("--rejected", is_flag=True, help="every source: their refused and rejected links")
-@click.pass_context
-@handle_errors
-def sources_retry(ctx: click.Context, name: str | None, rejected: bool) -> None:
-    """Poll a source again at the next run, reading its listing in full, and fetch its refused or
-    rejected links again (after a change to fetch.allow_private, say)."""
-    from datetime import UTC, datetime
-
-    from monitor.store import open_store
-
-    if not name and not rejected:
-        raise click.UsageError("give a source name or --rejected")
-    settings = settings_from(ctx)
-    if name and name not in {s.name for s in settings.sources}:
-        raise click.BadParameter(f"no source named {name!r} in {settings.config_path}", param_hint="NAME")
-    store = open_store(settings.database.url)
-    try:
-        store.sync_sources((s.name, s.url) for s in settings.sources)
-        due, links = store.retry_sources([name] if name else None, now=datetime.now(UTC))
-    finally:
-        store.close()
-    click.echo(f"{plural(due, 'source', 'sources')} due now; {plural(links, 'link', 'links')} will be fetched again")
+def _source_change(detail: dict[str, object] | None) -> str:
+    detail = detail or {}
+    return f"source {detail.get('source')} is {detail.get('state')} (was {detail.get('previous')})"
 
 
 def _when(value: Any) -> str:
@@ -257,18 +254,16 @@ def alerts(ctx: click.Context, limit: int) -> None:
 
     store = open_store(settings_from(ctx).database.url)
     try:
-        found = store.recent_alerts(limit)
+        found = store.views.alerts(limit)
         if not found:
             click.echo("no alerts yet: no stored article has matched a topic")
-        for alert, deliveries in found:
-            click.echo(
-                f"{alert.id}  {alert.created:%Y-%m-%d %H:%M}  {alert.topic} ({alert.kind})  "
-                f"{alert.article.title} — {alert.article.source}"
-            )
-            if not deliveries:
+        for alert in found:
+            what = f"{alert.article.title} — {alert.article.source}" if alert.article else _source_change(alert.detail)
+            click.echo(f"{alert.id}  {alert.created:%Y-%m-%d %H:%M}  {alert.topic} ({alert.kind})  {what}")
+            if not alert.deliveries:
                 click.echo("    no channel: this alert was delivered to no one")
-            for d in deliveries:
-                click.echo(f"    {d['channel']}: {_delivery_state(d)}")
+            for delivery in alert.deliveries:
+                click.echo(f"    {delivery.channel}: {_delivery_state(delivery)}")
     finally:
         store.close()
 

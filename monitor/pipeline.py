@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from monitor.errors import FetchError, MonitorError, RefusedError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.filing import Filer
 from monitor.guard import Reach
+from monitor.metrics import Metrics
 from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
@@ -61,6 +63,7 @@ class Stages:
     child_sitemaps: int = 3
     timings: Timings = field(default_factory=Timings)
     inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    metrics: Metrics | None = None
     filer: Filer[Filing, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -196,7 +199,10 @@ async def process_link(
         if page is None:
             return None
         with stages.filer.coming():
+            started = time.perf_counter()
             prepared = await stages.workers.prepare(page.content, page.url)
+            if stages.metrics is not None:
+                stages.metrics.extraction(time.perf_counter() - started)
     extracted = prepared.extracted
     if isinstance(extracted, Rejected):
         stages.store.record_rejected(

@@ -16,13 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
 from monitor import USER_AGENT
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
-from monitor.domain import AlertView, Article, Evidence
-from monitor.errors import ConfigError, DeliveryError
+from monitor.domain import AlertView, Article, Evidence, Fetched, Rejected
+from monitor.errors import ConfigError, DeliveryError, FetchError
+from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.guard import GuardedTransport
 from monitor.pipeline import Stages, poll_source
@@ -31,6 +33,7 @@ from monitor.settings import Settings, SourceSettings
 from monitor.store import Store, open_store
 from monitor.timing import peak_rss_mb
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
+from monitor.web import Console, WebServer, build_app
 from monitor.worker import Workers
 
 log = logging.getLogger("monitor.service")
@@ -69,6 +72,17 @@ def delivery_gaps(settings: Settings, book: RuleBook) -> list[str]:
         for topic in book.topics
         if not any(c.topics is None or topic.name in c.topics for c in enabled)
     ]
+
+
+async def read_url(fetcher: Fetcher, url: str) -> tuple[str, str]:
+    """Title and text of one page, for the console's topic test (FetchError when it cannot)."""
+    page = await fetcher.get(url)
+    if not isinstance(page, Fetched):
+        raise FetchError(url, "not modified")
+    extracted = await asyncio.to_thread(extract_page, page.content, page.url)
+    if isinstance(extracted, Rejected):
+        raise FetchError(url, f"no article in the page: {extracted.reason}")
+    return extracted.title, extracted.text
 
 
 def user_agent(settings: Settings) -> str:
@@ -111,7 +125,6 @@ class Service:
             await deliver_pending(
                 self.store, self.stages.channels, clock=self.stages.clock, policy=self.policy, metrics=self.metrics
             )
-            self.metrics.pending.set(self.store.pending_count())
 
     def digest(self, name: str) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
@@ -141,6 +154,26 @@ class Service:
                 break
             if attempt + 1 < self.settings.service.once_delivery_attempts:
                 await asyncio.sleep(0.5 * 2**attempt)
+
+    def console(self) -> Console:
+        return Console(
+            store=self.store,
+            matcher=self.stages.matcher,
+            metrics=self.metrics,
+            clock=self.stages.clock,
+            read_url=partial(read_url, self.stages.fetcher),
+            warnings=tuple(delivery_gaps(self.settings, self.stages.matcher.book)),
+        )
+
+    def web_server(self) -> WebServer | None:
+        web = self.settings.web
+        if web is None:
+            return None
+        return WebServer(build_app(self.console()), web.host, web.port, config_file=self.settings.config_path)
+
+    @staticmethod
+    def listening(web: WebServer | None) -> str:
+        return "none" if web is None else f"http://{web.host}:{web.port}/"
 
     async def tick(self) -> None:
         """Poll the sources whose due time has come; deliver at once if that made alerts."""
@@ -184,10 +217,18 @@ class Service:
             ],
         )
         await self.workers.warm()
+        web = self.web_server()
+        if web is not None:
+            await web.start()
         scheduler.start()
-        log.info("service started", extra={"stage": "service", "action": "start", "sources": len(self.sources)})
+        log.info(
+            "service started",
+            extra={"stage": "service", "action": "start", "sources": len(self.sources), "web": self.listening(web)},
+        )
         await stop.wait()
         scheduler.shutdown(wait=False)
+        if web is not None:
+            await web.stop()
         if running:  # let in-flight polls and deliveries finish: their work is then recorded
             await asyncio.gather(*running, return_exceptions=True)
         log.info("service stopped", extra={"stage": "service", "action": "stop"})
@@ -204,6 +245,8 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     options = fetch_options(settings)
     workers = Workers(settings.service.extract_workers)
     transport = GuardedTransport()
+    metrics = Metrics()
+    metrics.read_totals(store.views.totals)
     try:
         async with make_client(options, transport) as client:
             stages = Stages(
@@ -215,6 +258,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 clock=clock,
                 service=settings.service,
                 operators=tuple(c.name for c in settings.channels if c.enabled and c.operator),
+                metrics=metrics,
             )
             service = settings.service
             policy = DeliveryPolicy(
@@ -224,7 +268,6 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 max_age=service.delivery_max_age,
                 claim=service.delivery_claim,
             )
-            metrics = Metrics()
             if service.metrics_port is not None:
                 metrics.serve(service.metrics_port)
             yield Service(
@@ -297,6 +340,37 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
             "workers": round(service.workers.process_cpu_seconds, 2),
         },
     }
+
+
+async def run_console(settings: Settings, listen: tuple[str, int]) -> None:
+    """`monitor web`: the console on its own, reading the database of a running service."""
+    book = load_topics(settings)
+    store = open_store(settings.database.url)
+    store.sync_sources((s.name, s.url) for s in settings.sources)
+    options = fetch_options(settings)
+    try:
+        async with make_client(options, GuardedTransport()) as client:
+            metrics = Metrics()
+            metrics.read_totals(store.views.totals)
+            console = Console(
+                store=store,
+                matcher=TopicMatcher(book),
+                metrics=metrics,
+                clock=utcnow,
+                read_url=partial(read_url, Fetcher(client, options, robots_cache=store, clock=utcnow)),
+                warnings=tuple(delivery_gaps(settings, book)),
+            )
+            server = WebServer(build_app(console), *listen, config_file=settings.config_path)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            await server.start()
+            log.info("console listening", extra={"stage": "web", "action": "start", "web": Service.listening(server)})
+            await stop.wait()
+            await server.stop()
+    finally:
+        store.close()
 
 
 async def run(settings: Settings, *, once: bool, report: Path | None = None) -> None:

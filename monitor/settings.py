@@ -238,8 +238,37 @@ class AppriseSettings(_ChannelBase):
 ChannelSettings = Annotated[WebhookSettings | EmailSettings | AppriseSettings, Field(discriminator="type")]
 
 
+class WebSettings(_Model):
+    """The console, JSON API, /healthz and /metrics, on the service's own event loop."""
+
+    listen: str = "127.0.0.1:8080"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @property
+    def host(self) -> str:
+        return parse_listen(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return parse_listen(self.listen)[1]
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """'127.0.0.1:8080' or '[::1]:8080' -> (host, port); ValueError with the reason."""
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT, such as 127.0.0.1:8080")
+    return host.strip("[]"), int(port)
+
+
 class Settings(_Model):
     database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings | None = None  # no [web] section: no listener
     service: ServiceSettings = ServiceSettings()
     fetch: FetchSettings = FetchSettings()
     sources: tuple[SourceSettings, ...] = ()

@@ -55,7 +55,7 @@ def _story(
         found, how = tx.new_story(article.title, now, article.language), "new-story"
     else:
         tx.join_story(found, now)
-    return found, how, tx.add_article(article, mark, found)
+    return found, how, tx.add_article(article, mark, found, joined_by=how)
 
 
 def _surges(

@@ -2,8 +2,8 @@
 
 from monitor.alerts.channels import AppriseChannel, Channel, EmailChannel, WebhookChannel, build_channels
 from monitor.alerts.deliver import DeliveryPolicy, deliver_pending, send_digest
-from monitor.alerts.metrics import Metrics
 from monitor.alerts.render import Renderer
+from monitor.metrics import Metrics
 
 __all__ = [
     "AppriseChannel",

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor.alerts.channels import Channel
-from monitor.alerts.metrics import Metrics
 from monitor.domain import AlertView, Delivery
 from monitor.errors import DeliveryError
+from monitor.metrics import Metrics
 from monitor.store import Store
 
 log = logging.getLogger("monitor.alerts")

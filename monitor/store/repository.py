@@ -40,6 +40,7 @@ from monitor.store.tables import (
     SourceRow,
     StoryRow,
 )
+from monitor.store.views import Views
 
 OPERATOR_TOPIC = "sources"  # the topic of operator alerts (source health changes)
 
@@ -50,24 +51,6 @@ class StoredArticle:
     article: Article
     story_id: str | None
     topics: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class StoryCopy:
-    source: str
-    url: str
-    seen: datetime
-    language: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StoryView:
-    id: str
-    headline: str
-    first_seen: datetime
-    last_seen: datetime
-    copies: tuple[StoryCopy, ...]
-    alerts: tuple[tuple[str, str], ...]  # (topic, kind)
 
 
 def _pack(values: Sequence[int]) -> bytes:
@@ -262,8 +245,9 @@ class Transaction:
             return None
         return (row[0], row[1])
 
-    def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str) -> int:
+    def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str, joined_by: str = "") -> int:
         values = dict(
+            joined_by=joined_by or None,
             source=article.source,
             url=article.url,
             canonical_url=article.canonical_url,
@@ -369,6 +353,7 @@ _MIN_PAGES = 8  # below 64 KB the plan hardly matters
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.views = Views(engine)  # what the commands and the console show
 
     def keep_statistics(self) -> list[str]:
         """ANALYZE each table of `_PLANNED` that has grown to twice its size at its last analysis
@@ -413,26 +398,6 @@ class Store:
             row = session.get(SourceRow, name)
             return SourceState(name=name) if row is None else _source_state(row)
 
-    def source_states(self) -> list[tuple[SourceState, dict[str, object]]]:
-        """Every source with what `monitor sources` shows beside its state."""
-        with Session(self.engine) as session:
-            rows = session.scalars(select(SourceRow).order_by(SourceRow.name))
-            return [
-                (
-                    _source_state(row),
-                    {
-                        "url": row.url,
-                        "kind": row.kind,
-                        "health_since": row.health_since,
-                        "last_polled_at": row.last_polled_at,
-                        "last_ok_at": row.last_ok_at,
-                        "polls": row.polls,
-                        "not_modified": row.not_modified,
-                    },
-                )
-                for row in rows
-            ]
-
     def due_sources(self, names: Iterable[str], now: datetime) -> list[str]:
         wanted = list(names)
         with Session(self.engine) as session:
@@ -472,6 +437,7 @@ class Store:
                 row.etag, row.last_modified = state.etag, state.last_modified
             else:
                 row.last_error, row.last_error_at = error[:2000], now
+                row.failed_polls = (row.failed_polls or 0) + 1
             if health is not None and health != row.health:
                 row.health, row.health_since = health, now
             if change is not None:
@@ -673,51 +639,21 @@ class Store:
                 else:
                     row.next_attempt_at = retry_at
 
-    def recent_alerts(self, limit: int = 20) -> list[tuple[AlertView, list[dict[str, object]]]]:
-        """The newest alerts with their delivery state per channel."""
-        with Session(self.engine) as session:
-            ids = list(
-                session.scalars(select(AlertRow.id).order_by(AlertRow.created_at.desc(), AlertRow.id).limit(limit))
-            )
-            found = []
-            for alert_id in ids:
-                deliveries = session.scalars(
-                    select(DeliveryRow).where(DeliveryRow.alert_id == alert_id).order_by(DeliveryRow.channel)
-                )
-                states: list[dict[str, object]] = [
-                    {
-                        "channel": d.channel,
-                        "status": d.status,
-                        "attempts": d.attempts,
-                        "last_error": d.last_error,
-                        "next_attempt_at": d.next_attempt_at,
-                        "sent_at": d.sent_at,
-                    }
-                    for d in deliveries
-                ]
-                found.append((self.alert_view(alert_id), states))
-            return found
-
-    def retry_deliveries(self, *, now: datetime, alert_id: str | None = None, failed: bool = False) -> int:
-        """Make deliveries due again (attempts start over): one alert's unsent ones, or every failed one."""
+    def retry_deliveries(
+        self, *, now: datetime, alert_id: str | None = None, failed: bool = False, exact: bool = False
+    ) -> int:
+        """Make deliveries due again (attempts start over): one alert's unsent ones (by its id, or the
+        first characters of it), or every failed one."""
         with Session(self.engine) as session, session.begin():
             query = update(DeliveryRow).values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None)
             if alert_id is not None:
-                query = query.where(DeliveryRow.alert_id.startswith(alert_id), DeliveryRow.status != "sent")
+                chosen = DeliveryRow.alert_id == alert_id if exact else DeliveryRow.alert_id.startswith(alert_id)
+                query = query.where(chosen, DeliveryRow.status != "sent")
             elif failed:
                 query = query.where(DeliveryRow.status == "failed")
             else:
                 return 0
             return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
-
-    def last_poll(self) -> datetime | None:
-        with Session(self.engine) as session:
-            return session.scalar(select(func.max(SourceRow.last_polled_at)))
-
-    def pending_count(self) -> int:
-        with Session(self.engine) as session:
-            query = select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == "pending")
-            return int(session.scalar(query) or 0)
 
     def delivery_rows(self) -> list[dict[str, object]]:
         with Session(self.engine) as session:
@@ -738,34 +674,6 @@ class Store:
                 }
                 for d, topic, story_id in rows
             ]
-
-    def stories(self, limit: int = 20) -> list[StoryView]:
-        """The most recently seen stories with their copies and alerts."""
-        with Session(self.engine) as session:
-            rows = session.scalars(select(StoryRow).order_by(StoryRow.last_seen.desc(), StoryRow.id).limit(limit))
-            views = []
-            for story in rows:
-                copies = session.execute(
-                    select(ArticleRow.source, ArticleRow.url, ArticleRow.fetched_at, ArticleRow.language)
-                    .where(ArticleRow.story_id == story.id)
-                    .order_by(ArticleRow.id)
-                )
-                alerts = session.execute(
-                    select(AlertRow.topic, AlertRow.kind)
-                    .where(AlertRow.story_id == story.id)
-                    .order_by(AlertRow.created_at)
-                )
-                views.append(
-                    StoryView(
-                        id=story.id,
-                        headline=story.headline,
-                        first_seen=story.first_seen,
-                        last_seen=story.last_seen,
-                        copies=tuple(StoryCopy(*row) for row in copies),
-                        alerts=tuple((topic, kind) for topic, kind in alerts),
-                    )
-                )
-            return views
 
     def count(self, table: str) -> int:
         model = {"articles": ArticleRow, "stories": StoryRow, "alerts": AlertRow, "matches": MatchRow}[table]

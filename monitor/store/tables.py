@@ -66,6 +66,7 @@ class SourceRow(Base):
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # consecutive 403/429
     polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # polls answered 304
+    failed_polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SiteRow(Base):
@@ -117,6 +118,7 @@ class ArticleRow(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)  # sorted uint32 shingle hashes
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    joined_by: Mapped[str | None] = mapped_column(String(20))  # new-story | same-text | near-duplicate | other-language
 
 
 class BandRow(Base):
@@ -147,7 +149,7 @@ class AlertRow(Base):
     kind: Mapped[str] = mapped_column(String(20), default="match", server_default="match")
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

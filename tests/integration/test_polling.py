@@ -94,10 +94,9 @@ async def poll(source: SourceSettings, store: Store, clock: Clock, operators: tu
 
 def next_in(store: Store, name: str, clock: Clock) -> float:
     """Seconds from the source's last poll to its next one."""
-    state, info = next((s, i) for s, i in store.source_states() if s.name == name)
-    polled = info["last_polled_at"]
-    assert state.next_poll_at is not None and isinstance(polled, datetime)
-    return (state.next_poll_at - polled).total_seconds()
+    (view,) = store.views.sources([name])
+    assert view.next_poll is not None and view.last_poll is not None
+    return (view.next_poll - view.last_poll).total_seconds()
 
 
 async def test_adaptive_interval_follows_publishing_rate_within_bounds(store: Store, web: FakeWeb) -> None:
@@ -168,9 +167,9 @@ async def test_health_changes_are_operator_alerts(store: Store, web: FakeWeb) ->
     await poll(source, store, clock, ("ops",))
     assert store.source_state("outlet").health == "ok"
 
-    alerts = store.recent_alerts(limit=10)
-    changes = [(a.health.previous, a.health.state) for a, _ in reversed(alerts) if a.health is not None]
+    alerts = store.views.alerts(limit=10)
+    changes = [(a.detail["previous"], a.detail["state"]) for a in reversed(alerts) if a.detail is not None]
     assert changes == [("ok", "stale"), ("stale", "failing"), ("failing", "blocked"), ("blocked", "ok")]
-    assert all([d["channel"] for d in deliveries] == ["ops"] for _, deliveries in alerts)
-    view = store.alert_view(alerts[1][0].id)  # failing -> blocked, with the last error
+    assert all([d.channel for d in alert.deliveries] == ["ops"] for alert in alerts)
+    view = store.alert_view(alerts[1].id)  # failing -> blocked, with the last error
     assert view.kind == "source" and view.health is not None and "HTTP 403" in (view.health.reason or "")
