@@ -8,8 +8,12 @@ COPY monitor ./monitor
 RUN pip install --no-cache-dir --constraint constraints.txt .
 COPY config ./config
 ENV MONITOR_CONFIG=/app/config/monitor.toml \
-    MONITOR_DATABASE_URL=sqlite:////data/monitor.db
+    MONITOR_DATABASE_URL=sqlite:////data/monitor.db \
+    MONITOR_LISTEN=0.0.0.0:8080
 USER monitor
 VOLUME /data
-HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["monitor", "health"]
+EXPOSE 8080
+# The console's /healthz: 200 while the service and its database answer (the image has no curl).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/healthz', timeout=5)"]
 CMD ["monitor", "run"]

@@ -228,6 +228,33 @@ def _source_change(detail: dict[str, object] | None) -> str:
     return f"source {detail.get('source')} is {detail.get('state')} (was {detail.get('previous')})"
 
 
+@sources.command("retry")
+@config_option
+@click.argument("name", required=False)
+@click.option("--rejected", is_flag=True, help="every source: their refused and rejected links")
+@click.pass_context
+@handle_errors
+def sources_retry(ctx: click.Context, name: str | None, rejected: bool) -> None:
+    """Poll a source again at the next run, reading its listing in full, and fetch its refused or
+    rejected links again (after a change to fetch.allow_private, say)."""
+    from datetime import UTC, datetime
+
+    from monitor.store import open_store
+
+    if not name and not rejected:
+        raise click.UsageError("give a source name or --rejected")
+    settings = settings_from(ctx)
+    if name and name not in {s.name for s in settings.sources}:
+        raise click.BadParameter(f"no source named {name!r} in {settings.config_path}", param_hint="NAME")
+    store = open_store(settings.database.url)
+    try:
+        store.sync_sources((s.name, s.url) for s in settings.sources)
+        due, links = store.retry_sources([name] if name else None, now=datetime.now(UTC))
+    finally:
+        store.close()
+    click.echo(f"{plural(due, 'source', 'sources')} due now; {plural(links, 'link', 'links')} will be fetched again")
+
+
 def _when(value: Any) -> str:
     return "never" if value is None else f"{value:%Y-%m-%d %H:%M}"
 

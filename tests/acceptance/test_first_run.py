@@ -225,7 +225,8 @@ def test_the_container_runs_unprivileged_with_a_healthcheck_and_pinned_dependenc
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()]
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
-    assert any(line.startswith("HEALTHCHECK ") and "monitor" in line for line in lines)
+    healthcheck = next(i for i, line in enumerate(lines) if line.startswith("HEALTHCHECK "))
+    assert "/healthz" in lines[healthcheck] + lines[healthcheck + 1]  # the console's health endpoint
     install = next(line for line in lines if "pip install" in line)
     assert "--constraint constraints.txt" in install
     pins = (ROOT / "constraints.txt").read_text(encoding="utf-8").split()
@@ -240,8 +241,8 @@ def test_compose_file_parses_with_an_operator_channel_to_mailpit() -> None:
     assert set(services) == {"postgres", "mailpit", "monitor"}
     assert services["postgres"]["image"].startswith("postgres:") and "latest" not in services["mailpit"]["image"]
     assert services["monitor"]["build"] == "."
-    for name in ("postgres", "monitor"):
-        assert services[name]["healthcheck"]["test"]
+    assert "pg_isready" in str(services["postgres"]["healthcheck"]["test"])
+    assert "/healthz" in str(services["monitor"]["healthcheck"]["test"])
     # compose's own ${NAME:-default}, as `docker compose config` resolves it with nothing set
     environment = {
         k: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(v)) for k, v in services["monitor"]["environment"].items()
@@ -252,3 +253,4 @@ def test_compose_file_parses_with_an_operator_channel_to_mailpit() -> None:
     shipped = load_settings(ROOT / "config" / "monitor.toml", env=environment)
     email = next(c for c in shipped.channels if c.type == "email")
     assert email.enabled and email.operator  # source health alerts reach Mailpit's inbox
+    assert shipped.web is not None and shipped.web.listen == "0.0.0.0:8080"  # what the healthcheck asks
