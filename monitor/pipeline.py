@@ -35,7 +35,7 @@ from monitor.metrics import Metrics
 from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
-from monitor.store import Store
+from monitor.store import Store, is_conflict
 from monitor.stories import Filing, file_articles
 from monitor.timing import Timings
 from monitor.topics import TopicMatcher
@@ -107,7 +107,8 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
         _finish_poll(source, stages, after_poll(state, now=stages.clock()), not_modified=True)
         return PollReport(source.name)
-    links, retried = _new_links(listing, stages.store, stages.service.max_new_per_source)
+    stale = stages.clock() - timedelta(seconds=stages.service.claim_lease)
+    links, retried = _new_links(listing, stages.store, stages.service.max_new_per_source, stale)
     if links:  # the workers start up while the first pages are fetched
         stages.workers.start()
     outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
@@ -194,6 +195,9 @@ async def process_link(
     `url` is the link's canonical URL when the caller has it already.
     """
     url = url or canonical_url(link.url)
+    lease = stages.service.claim_lease
+    if not stages.store.claims.page(source=source, url=link.url, canonical_url=url, now=stages.clock(), lease=lease):
+        return None  # another instance is fetching it, or has stored it
     async with stages.inflight:  # bounds the pages held in memory: fetched, waiting for a worker
         page = await _fetch_article(source, link, url, reach, stages)
         if page is None:
@@ -240,7 +244,9 @@ async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | 
     try:
         page = await stages.fetcher.get(link.url, reach=reach)
     except FetchError as exc:
-        if not isinstance(exc, TransientFetchError):  # a 404 stays a 404: do not ask again
+        if isinstance(exc, TransientFetchError):  # asked again at the next poll, by whichever instance
+            stages.store.claims.release_page(url)
+        else:  # a 404 stays a 404: do not ask again
             stages.store.record_rejected(
                 source=source,
                 url=link.url,
@@ -264,14 +270,22 @@ def write_batch(stages: Stages, batch: Sequence[Filing]) -> list[int | None]:
 
     Per article: the alerts written, or None when it was not stored (already there).
     """
-    outcomes = file_articles(
-        batch,
-        store=stages.store,
-        topics=stages.matcher.topics,
-        now=stages.clock(),
-        channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
-        timings=stages.timings,
-    )
+    for attempt in range(3):
+        try:
+            outcomes = file_articles(
+                batch,
+                store=stages.store,
+                topics=stages.matcher.topics,
+                now=stages.clock(),
+                channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
+                timings=stages.timings,
+            )
+            break
+        except Exception as exc:  # another instance's transaction won a race (a deadlock): run it again
+            if not is_conflict(exc) or attempt == 2:
+                raise
+    else:  # pragma: no cover  (the loop breaks or raises)
+        raise AssertionError
     for filing, outcome in zip(batch, outcomes, strict=True):
         if outcome is None:
             continue
@@ -310,13 +324,15 @@ async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reac
     return Listing(listing.kind, tuple(articles[:max_links]), children_read=children)
 
 
-def _new_links(listing: Listing, store: Store, limit: int) -> tuple[list[tuple[str, Candidate]], int]:
+def _new_links(
+    listing: Listing, store: Store, limit: int, stale_claims_before: datetime
+) -> tuple[list[tuple[str, Candidate]], int]:
     """(canonical URL, link) of links not stored yet, newest first, at most `limit`; and how many of
     them are refusals asked again (the configuration may have changed), which are nothing new."""
     unique: dict[str, Candidate] = {}
     for link in listing.articles:
         unique.setdefault(canonical_url(link.url), link)
-    known = store.known_urls(unique)
+    known = store.known_urls(unique, stale_claims_before=stale_claims_before)
     fresh = [(url, link) for url, link in unique.items() if url not in known]
     oldest = datetime.min.replace(tzinfo=UTC)
     fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)

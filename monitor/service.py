@@ -9,8 +9,10 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import resource
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +29,7 @@ from monitor.errors import ConfigError, DeliveryError, FetchError
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.guard import GuardedTransport
+from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
@@ -104,6 +107,7 @@ class Service:
     workers: Workers
     metrics: Metrics
     transport: GuardedTransport
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}")
     # One delivery loop at a time: the delivery job and a poll that wrote alerts both deliver, and
     # side by side they would have two sends in flight, both repeated if the process dies then.
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -116,8 +120,19 @@ class Service:
     def sources(self) -> list[SourceSettings]:
         return [s for s in self.settings.sources if s.enabled]
 
-    async def poll(self, sources: list[SourceSettings]) -> int:
-        reports = await asyncio.gather(*(poll_source(s, self.stages) for s in sources))
+    async def poll(self, sources: list[SourceSettings], *, due_only: bool = True) -> int:
+        """Poll the sources this instance could lease (due ones, unless `due_only` is off)."""
+        taken = set(
+            self.store.claims.sources(
+                [s.name for s in sources],
+                holder=self.holder,
+                now=self.stages.clock(),
+                lease=self.settings.service.claim_lease,
+                due_only=due_only,
+            )
+        )
+        chosen = [s for s in sources if s.name in taken]
+        reports = await asyncio.gather(*(poll_source(s, self.stages) for s in chosen))
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:
@@ -135,7 +150,7 @@ class Service:
 
     async def run_once(self) -> None:
         """Every source once, then pending alerts with a few short in-run retries."""
-        await self.poll(self.sources)  # extraction workers start with the first new page, if any
+        await self.poll(self.sources, due_only=False)  # workers start with the first new page, if any
         with self.stages.timings.measure("deliver"):
             await self._deliver_with_retries()
 
@@ -177,32 +192,15 @@ class Service:
 
     async def tick(self) -> None:
         """Poll the sources whose due time has come; deliver at once if that made alerts."""
-        names = self.store.due_sources([s.name for s in self.sources], self.stages.clock())
-        if not names:
-            return
-        if await self.poll([s for s in self.sources if s.name in names]):
+        if await self.poll(self.sources):
             await self.deliver()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         intervals = [s.interval or self.settings.service.interval for s in self.sources] or [60.0]
         # The tick is a tenth of the shortest interval: an article waits at most that beyond its due poll.
         poll_every = min(30.0, max(0.1, min(intervals) / 10))
-        running: set[asyncio.Task[object]] = set()
-
-        def tracked(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-            async def run() -> None:
-                task = asyncio.current_task()
-                if task is not None:
-                    running.add(task)
-                try:
-                    await job()
-                except Exception:  # a job error is logged; the scheduler keeps ticking
-                    log.exception("job failed", extra={"stage": "scheduler", "action": "error"})
-                finally:
-                    if task is not None:
-                        running.discard(task)
-
-            return run
+        jobs = Jobs(self.stages.clock, self.store.views.ping)
+        tracked = jobs.wrap
 
         scheduler = build_scheduler(
             poll=tracked(self.tick),
@@ -226,11 +224,11 @@ class Service:
             extra={"stage": "service", "action": "start", "sources": len(self.sources), "web": self.listening(web)},
         )
         await stop.wait()
+        scheduler.pause()  # no new jobs; those running finish, so their work is recorded
+        await jobs.drain()
         scheduler.shutdown(wait=False)
         if web is not None:
             await web.stop()
-        if running:  # let in-flight polls and deliveries finish: their work is then recorded
-            await asyncio.gather(*running, return_exceptions=True)
         log.info("service stopped", extra={"stage": "service", "action": "stop"})
 
 

@@ -132,6 +132,7 @@ class ServiceSettings(_Durations):
     delivery_attempts: int = Field(default=8, ge=1)
     delivery_max_age: float = 172800.0  # an alert still undelivered after 2 days is marked failed
     delivery_claim: float = 60.0  # a delivery being sent is kept from other senders this long
+    claim_lease: float = 600.0  # a source being polled, or a page being fetched, is this instance's this long
     once_delivery_attempts: int = Field(default=3, ge=1)
     retry_backoff: float = 30.0
     retry_backoff_max: float = 3600.0

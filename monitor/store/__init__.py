@@ -1,6 +1,6 @@
 """The only package that imports SQLAlchemy. Callers see `Store` and domain objects."""
 
-from monitor.store.engine import open_store
+from monitor.store.engine import is_conflict, open_store, unavailable
 from monitor.store.repository import Store, Transaction
 
-__all__ = ["Store", "Transaction", "open_store"]
+__all__ = ["Store", "Transaction", "is_conflict", "open_store", "unavailable"]

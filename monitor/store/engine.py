@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from monitor.errors import StoreError
 from monitor.store.repository import Store
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A database already there is opened without loading Alembic (a third
 # of a second of start-up); tests/integration/test_migrations.py checks this against Alembic.
-HEAD = "0006"
+HEAD = "0007"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -50,6 +53,26 @@ def make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:  # missing driver, bad options
         raise StoreError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
+
+
+_CONFLICTS = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True for a transaction that lost a race with another instance's: worth running again."""
+    return isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) in _CONFLICTS
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """The reason, when `exc` means the database cannot be reached (not a bug in a statement)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if is_conflict(exc):
+        return None
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        cause = getattr(exc, "orig", None) or exc
+        return (str(cause).strip().splitlines() or [type(exc).__name__])[0]
+    return None
 
 
 def _sqlite_folder(database: Path) -> None:
@@ -85,15 +108,38 @@ def current_revision(engine: Engine) -> str | None:
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+MIGRATION_LOCK = 7_261_924_003  # the PostgreSQL advisory lock key that serialises migrations
+
+
 def upgrade(engine: Engine) -> None:
+    """Bring the schema to HEAD; instances starting together take turns (the first migrates, the
+    others find it done)."""
     if current_revision(engine) == HEAD:
         return
     from alembic import command  # noqa: PLC0415  (see HEAD)
 
     config = alembic_config()
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """SQLite: an exclusive lock on a file beside the database while one process migrates it
+    (SQLite's own write lock does not span Alembic's several statements)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_store(url: str) -> Store:

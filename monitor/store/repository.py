@@ -30,6 +30,7 @@ from monitor.domain import (
     SourceHealthChange,
     SourceState,
 )
+from monitor.store.claims import Claims
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
@@ -134,7 +135,14 @@ class _Hot:
     parameters, they skip the ORM's statement handling and SQLAlchemy's cache-key work per call
     (about half of the main process's storage time in `bench/filing.py`)."""
 
-    stored = select(_articles.c.canonical_url).where(_articles.c.canonical_url.in_(bindparam("urls", expanding=True)))
+    stored = select(_articles.c.canonical_url).where(
+        _articles.c.canonical_url.in_(bindparam("urls", expanding=True)), _articles.c.status != "claimed"
+    )
+    take_claimed = (  # a page this instance claimed before fetching it becomes the article
+        update(_articles)
+        .where(_articles.c.canonical_url == bindparam("claimed_url"), _articles.c.status == "claimed")
+        .returning(_articles.c.id)
+    )
     exact = (
         select(_articles.c.story_id)
         .where(_articles.c.exact_hash == bindparam("hash"), _articles.c.story_id.is_not(None))
@@ -264,7 +272,8 @@ class Transaction:
             shingles=fingerprint.shingles,
             story_id=story_id,
         )
-        article_id = int(self._db.execute(_Hot.add_article, values).scalar_one())
+        claimed = self._db.execute(_Hot.take_claimed, {**values, "claimed_url": article.canonical_url}).scalar()
+        article_id = int(claimed if claimed is not None else self._db.execute(_Hot.add_article, values).scalar_one())
         # One executemany for the 42 band rows.
         self._db.execute(_Hot.add_bands, [{"band": b, "article_id": article_id} for b in set(fingerprint.bands)])
         return article_id
@@ -354,6 +363,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.views = Views(engine)  # what the commands and the console show
+        self.claims = Claims(engine)  # what this instance is working on, when several share the database
 
     def keep_statistics(self) -> list[str]:
         """ANALYZE each table of `_PLANNED` that has grown to twice its size at its last analysis
@@ -385,25 +395,23 @@ class Store:
     # -- sources -------------------------------------------------------------------------
 
     def sync_sources(self, sources: Iterable[tuple[str, str]]) -> None:
+        """Add the configured sources (instances starting together may add the same ones)."""
+        upsert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
         with Session(self.engine) as session, session.begin():
             for name, url in sources:
-                row = session.get(SourceRow, name)
-                if row is None:
-                    session.add(SourceRow(name=name, url=url, error_count=0))
-                elif row.url != url:  # a new URL is a new resource: forget its validators
-                    row.url, row.etag, row.last_modified, row.kind = url, None, None, None
+                add = upsert(SourceRow).values(name=name, url=url, error_count=0).on_conflict_do_nothing()
+                session.execute(add)
+                # A new URL is a new resource: forget its validators.
+                session.execute(
+                    update(SourceRow)
+                    .where(SourceRow.name == name, SourceRow.url != url)
+                    .values(url=url, etag=None, last_modified=None, kind=None)
+                )
 
     def source_state(self, name: str) -> SourceState:
         with Session(self.engine) as session:
             row = session.get(SourceRow, name)
             return SourceState(name=name) if row is None else _source_state(row)
-
-    def due_sources(self, names: Iterable[str], now: datetime) -> list[str]:
-        wanted = list(names)
-        with Session(self.engine) as session:
-            rows = session.execute(select(SourceRow.name, SourceRow.next_poll_at).where(SourceRow.name.in_(wanted)))
-            due = {name for name, at in rows if at is None or at <= now}
-        return [name for name in wanted if name in due]
 
     def record_poll(
         self,
@@ -430,6 +438,7 @@ class Store:
             row.last_new_at = state.last_new_at
             row.error_count, row.refusals = state.error_count, state.refusals
             row.refusal_rules = state.refusal_rules
+            row.claimed_by, row.claimed_until = None, None  # the poll is done: its lease ends
             if kind:
                 row.kind = kind
             if error is None:
@@ -452,16 +461,19 @@ class Store:
             return None if row is None else (row.robots, row.robots_fetched_at)
 
     def save_robots(self, site: str, text: str | None, fetched_at: datetime) -> None:
+        """Upsert: two instances that fetched the same robots.txt at once both succeed."""
+        upsert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
+        query = upsert(SiteRow).values(site=site, robots=text, robots_fetched_at=fetched_at)
+        query = query.on_conflict_do_update(
+            index_elements=["site"], set_={"robots": text, "robots_fetched_at": fetched_at}
+        )
         with Session(self.engine) as session, session.begin():
-            row = session.get(SiteRow, site)
-            if row is None:
-                session.add(SiteRow(site=site, robots=text, robots_fetched_at=fetched_at))
-            else:
-                row.robots, row.robots_fetched_at = text, fetched_at
+            session.execute(query)
 
     # -- articles ------------------------------------------------------------------------
 
-    def known_urls(self, urls: Iterable[str]) -> set[str]:
+    def known_urls(self, urls: Iterable[str], *, stale_claims_before: datetime | None = None) -> set[str]:
+        """Those of the URLs stored, rejected, or claimed by an instance since `stale_claims_before`."""
         wanted = list(set(urls))
         found: set[str] = set()
         with Session(self.engine) as session:
@@ -470,6 +482,10 @@ class Store:
                 query = select(ArticleRow.canonical_url).where(
                     ArticleRow.canonical_url.in_(chunk), ArticleRow.status != "refused"
                 )
+                if stale_claims_before is not None:
+                    query = query.where(
+                        or_(ArticleRow.status != "claimed", ArticleRow.fetched_at >= stale_claims_before)
+                    )
                 found.update(session.scalars(query))
         return found
 
@@ -482,7 +498,7 @@ class Store:
         with Session(self.engine) as session, session.begin():
             row = session.scalar(select(ArticleRow).where(ArticleRow.canonical_url == canonical_url))
             if row is not None:
-                if row.status == "refused":
+                if row.status in ("refused", "claimed"):
                     row.status, row.reason, row.fetched_at = status, reason[:2000], now
                 return
             session.add(
@@ -586,13 +602,28 @@ class Store:
         PostgreSQL, where SKIP LOCKED lets them pass each other) off the row while it is being
         sent; a crashed sender's claim simply expires.
         """
+        until = now + timedelta(seconds=hold)
         with Session(self.engine) as session, session.begin():
             query = self._due(now, channels, due_before)
             if ids is not None:
                 query = query.where(DeliveryRow.id.in_(list(ids)))
+            if self.dialect != "postgresql":
+                # SQLite: one UPDATE that re-checks the claim under the write lock, so two processes
+                # on one file cannot both take a delivery (its SELECT … FOR UPDATE is a no-op).
+                chosen = query.with_only_columns(DeliveryRow.id).limit(limit).scalar_subquery()
+                taken = session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id.in_(chosen),
+                        or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until <= now),
+                    )
+                    .values(claimed_until=until)
+                    .returning(DeliveryRow.id, DeliveryRow.alert_id, DeliveryRow.channel, DeliveryRow.attempts)
+                )
+                return sorted((Delivery(*row) for row in taken), key=lambda d: d.id)
             claimed = []
             for row in session.scalars(query.limit(limit).with_for_update(skip_locked=True)):
-                row.claimed_until = now + timedelta(seconds=hold)
+                row.claimed_until = until
                 claimed.append(Delivery(id=row.id, alert_id=row.alert_id, channel=row.channel, attempts=row.attempts))
             return claimed
 

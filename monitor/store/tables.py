@@ -67,6 +67,8 @@ class SourceRow(Base):
     polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # polls answered 304
     failed_polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the instance polling it now...
+    claimed_until: Mapped[datetime | None]  # ...until then: a crashed instance's claim expires
 
 
 class SiteRow(Base):
@@ -106,7 +108,8 @@ class ArticleRow(Base):
     source: Mapped[str] = mapped_column(String(200), index=True)
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
-    status: Mapped[str] = mapped_column(String(20))  # ok | rejected | refused (asked again: rules can change)
+    # ok | rejected | refused (asked again: rules can change) | claimed (an instance is fetching it since fetched_at)
+    status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)

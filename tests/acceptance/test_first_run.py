@@ -238,7 +238,9 @@ def test_compose_file_parses_with_an_operator_channel_to_mailpit() -> None:
     yaml = pytest.importorskip("yaml")
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "mailpit", "monitor"}
+    assert set(services) == {"postgres", "mailpit", "monitor", "console"}
+    assert services["monitor"]["deploy"]["replicas"] >= 2  # several instances share PostgreSQL
+    assert services["console"]["command"][:2] == ["monitor", "web"] and services["console"]["ports"]
     assert services["postgres"]["image"].startswith("postgres:") and "latest" not in services["mailpit"]["image"]
     assert services["monitor"]["build"] == "."
     assert "pg_isready" in str(services["postgres"]["healthcheck"]["test"])

@@ -105,7 +105,7 @@ def test_source_fetch_state_and_due_times(store: Store) -> None:
         SourceState("b", error_count=1), now=NOW, next_poll_at=NOW + timedelta(minutes=1), error="HTTP 404"
     )
     assert store.source_state("a").etag == '"e1"' and store.source_state("b").last_error == "HTTP 404"
-    assert store.due_sources(["a", "b"], NOW + timedelta(minutes=2)) == ["b"]
+    assert store.claims.sources(["a", "b"], holder="me", now=NOW + timedelta(minutes=2), lease=60) == ["b"]
     store.sync_sources([("a", "http://a.test/moved")])  # a new URL forgets the validators
     assert store.source_state("a").etag is None
 
