@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def test_three_once_runs_started_together_on_an_empty_database(
             env=env,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(3)
     ]
     errors = [run.communicate(timeout=180)[1] for run in runs]
@@ -154,10 +154,8 @@ class Proxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 end.close()
 
     def close(self) -> None:
@@ -169,10 +167,8 @@ class Proxy:
     def cut(self) -> Iterator[None]:
         self.up.clear()
         for connection in self.open:
-            try:
+            with suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.open.clear()
         try:
             yield
