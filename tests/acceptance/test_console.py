@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +13,11 @@ import pytest
 
 from tests.acceptance.conftest import SECRET, write_config
 from tests.support.newsweb import OWN, NewsWeb
+from tests.support.processes import free_port, service_running, wait_until
 from tests.support.servers import FakeWeb, WebhookReceiver
 
 CHROMIUM = "/usr/bin/chromium"
 TOPICS = ("treaty-ratification", "dprk-troop-deployment")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -46,23 +36,9 @@ def running(tmp_path: Path, fake_web: FakeWeb, webhook: WebhookReceiver, smtp: A
     port = free_port()
     body = web.config(webhook_url=webhook.url, secret=SECRET, smtp_port=smtp.port, interval="1h")
     config = write_config(tmp_path / "monitor.toml", f'[web]\nlisten = "127.0.0.1:{port}"\n{body}')
-    env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    service = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while len({p["topic"] for p in webhook.payloads()}) < 2:
-            assert time.monotonic() < deadline and service.poll() is None, "no alerts from the service"
-            time.sleep(0.1)
-        yield Running(base, web, webhook)
-    finally:
-        service.send_signal(signal.SIGTERM)
-        _, errors = service.communicate(timeout=30)
-    assert service.returncode == 0, errors
-    assert "Traceback" not in errors
+    with service_running(config, f"sqlite:///{tmp_path / 'db.sqlite'}", cwd=tmp_path) as service:
+        wait_until(lambda: len({p["topic"] for p in webhook.payloads()}) >= 2, 90, [service])
+        yield Running(f"http://127.0.0.1:{port}", web, webhook)
 
 
 def test_every_endpoint_answers_as_the_contract_says(running: Running) -> None:
@@ -153,27 +129,16 @@ def test_a_delivery_retried_from_the_api_is_sent_again(tmp_path: Path, fake_web:
         body = web.config(webhook_url=refusing.url, secret=SECRET, smtp_port=smtp.port, interval="1h")
         body = body.replace('retry_backoff = "1s"', 'retry_backoff = "1h"')  # without retry: an hour away
         config = write_config(tmp_path / "monitor.toml", f'[web]\nlisten = "127.0.0.1:{port}"\n{body}')
-        env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-        service = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                deadline = time.monotonic() + 90
-                while len(refusing.posts) < 1:
-                    assert time.monotonic() < deadline and service.poll() is None
-                    time.sleep(0.1)
-                (alert,) = [a for a in client.get("/api/alerts").json() if a["kind"] == "match"]
-                hook = next(d for d in alert["deliveries"] if d["channel"] == "hook")
-                assert hook["status"] == "pending" and hook["next_attempt"]
-                assert client.post(f"/api/alerts/{alert['id']}/retry").json()["due_again"] >= 1
-                while len(refusing.posts) < 2:  # the delivery job (every second) takes it now
-                    assert time.monotonic() < deadline
-                    time.sleep(0.1)
-        finally:
-            service.send_signal(signal.SIGTERM)
-            service.communicate(timeout=30)
+        database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+        with service_running(config, database, cwd=tmp_path) as service, httpx.Client(timeout=30) as client:
+            wait_until(lambda: len(refusing.posts) >= 1, 90, [service])
+            alerts = client.get(f"http://127.0.0.1:{port}/api/alerts").json()
+            (alert,) = [a for a in alerts if a["kind"] == "match"]
+            hook = next(d for d in alert["deliveries"] if d["channel"] == "hook")
+            assert hook["status"] == "pending" and hook["next_attempt"]
+            retried = client.post(f"http://127.0.0.1:{port}/api/alerts/{alert['id']}/retry")
+            assert retried.json()["due_again"] >= 1
+            wait_until(lambda: len(refusing.posts) >= 2, 30, [service])  # the delivery job takes it now
 
 
 async def test_healthz_is_503_with_the_reason_when_the_database_is_gone() -> None:
@@ -254,26 +219,15 @@ def test_retry_from_the_alerts_page(tmp_path: Path, fake_web: FakeWeb, smtp: Any
         body = web.config(webhook_url=refusing.url, secret=SECRET, smtp_port=smtp.port, interval="1h")
         body = body.replace('retry_backoff = "1s"', 'retry_backoff = "1h"')
         config = write_config(tmp_path / "monitor.toml", f'[web]\nlisten = "127.0.0.1:{port}"\n{body}')
-        env = {**os.environ, "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-        service = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            deadline = time.monotonic() + 90
-            while len(refusing.posts) < 1:
-                assert time.monotonic() < deadline and service.poll() is None
-                time.sleep(0.1)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/alerts")
-            assert "pending" in page.inner_text("#alerts")
-            page.click("text=Retry")
-            assert "are due again" in page.inner_text("#flash")
-            while len(refusing.posts) < 2:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        finally:
-            browser.close()
-            service.send_signal(signal.SIGTERM)
-            service.communicate(timeout=30)
+        with service_running(config, f"sqlite:///{tmp_path / 'db.sqlite'}", cwd=tmp_path) as service:
+            wait_until(lambda: len(refusing.posts) >= 1, 90, [service])
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{port}/alerts")
+                assert "pending" in page.inner_text("#alerts")
+                page.click("text=Retry")
+                assert "are due again" in page.inner_text("#flash")
+                wait_until(lambda: len(refusing.posts) >= 2, 30, [service])
+            finally:
+                browser.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.support.newsweb import OWN, NewsWeb
+from tests.support.processes import start_service, stop_services, wait_until
 from tests.support.servers import FakeWeb, WebhookReceiver
 
 FIRST = ("own-duma-vote", "own-more-troops-ru", "own-harvest-en", "own-in-force-uk")
@@ -26,29 +27,6 @@ LATER = ("own-kursk-en", "own-exchange", "own-senate-vote")
 
 def examples(keys: tuple[str, ...]) -> list[dict[str, object]]:
     return [e for e in OWN if e["id"] in keys]
-
-
-def start(config: Path, database_url: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "MONITOR_DATABASE_URL": database_url}
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-        cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-
-
-def wait_for(condition: Any, timeout: float, services: list[subprocess.Popen[str]]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        assert all(s.poll() is None for s in services), "a service exited"
-        time.sleep(0.1)
-
-
-def stop(services: list[subprocess.Popen[str]]) -> list[str]:
-    for service in services:
-        if service.poll() is None:
-            service.send_signal(signal.SIGTERM)
-    return [service.communicate(timeout=60)[1] for service in services]
 
 
 def article_fetches(web: FakeWeb) -> collections.Counter[str]:
@@ -70,17 +48,17 @@ def test_three_services_share_the_work_and_repeat_none(
     body = web.config(webhook_url=webhook.url, secret=SECRET, smtp_port=smtp.port, interval="2s")
     body = body.replace("extract_workers = 2", "extract_workers = 1")
     config = write_config(tmp_path / "monitor.toml", body)
-    services = [start(config, postgres_url, tmp_path) for _ in range(3)]
+    services = [start_service(config, postgres_url, cwd=tmp_path) for _ in range(3)]
     try:
-        wait_for(lambda: len(webhook.posts) >= 3, 120, services)  # 3 of the 4 first articles are on topic
+        wait_until(lambda: len(webhook.posts) >= 3, 120, services)  # 3 of the 4 first articles are on topic
         for index, example in enumerate(examples(LATER)):  # published while they run
             web.add(web.outlets[index % 2], example, 100 + index)
         web.publish()
-        wait_for(lambda: len(webhook.posts) >= 6, 60, services)
+        wait_until(lambda: len(webhook.posts) >= 6, 60, services)
         time.sleep(5)  # a few more polls by each: nothing new must be fetched or sent again
         feeds = collections.Counter(p for p in fake_web.paths_requested() if p in {o.entry for o in web.outlets})
     finally:
-        errors = stop(services)
+        errors = stop_services(services)
     assert [s.returncode for s in services] == [0, 0, 0], errors
     assert not any("Traceback" in e or " ERROR " in e for e in errors), errors
     fetched = article_fetches(fake_web)
@@ -189,19 +167,51 @@ def test_a_lost_database_is_one_warning_and_a_recovery_and_nothing_is_lost(
     body = web.config(webhook_url=webhook.url, secret=SECRET, smtp_port=smtp.port, interval="1s")
     config = write_config(tmp_path / "monitor.toml", body)
     assert run_monitor("health", config=config, database_url=via_proxy).code == 0  # migrated
-    services = [start(config, via_proxy, tmp_path)]
+    services = [start_service(config, via_proxy, cwd=tmp_path)]
     try:
-        wait_for(lambda: len(webhook.posts) >= 1, 90, services)
+        wait_until(lambda: len(webhook.posts) >= 1, 90, services)
         with proxy.cut():
             web.add(web.outlets[0], examples(("own-kursk-en",))[0], 50)  # published during the outage
             web.publish()
             time.sleep(20)
-        wait_for(lambda: len(webhook.posts) >= 2, 90, services)  # nothing lost: it comes once the database is back
+        wait_until(lambda: len(webhook.posts) >= 2, 90, services)  # nothing lost: it comes once the database is back
     finally:
-        (errors,) = stop(services)
+        (errors,) = stop_services(services)
         proxy.close()
     outage = [line for line in errors.splitlines() if "database" in line.lower() or "Traceback" in line]
     assert services[0].returncode == 0, errors
     assert "database unavailable" in errors and "retrying in" in errors and "database available again" in errors
     assert len(outage) <= 5, outage
     assert "Traceback" not in errors
+
+
+def test_kill_9_of_one_instance_the_others_finish_its_work_within_the_lease(
+    postgres_url: str, tmp_path: Path, fake_web: FakeWeb, smtp: Any
+) -> None:
+    web = NewsWeb(fake_web, [])
+    web.outlets = web.outlets[:3]
+    for index, example in enumerate(examples(FIRST + LATER)):
+        web.add(web.outlets[index % 3], example, index)
+    web.publish()
+    slow = WebhookReceiver(delay=0.5)  # deliveries in flight when the kill comes
+    with slow.running():
+        body = web.config(webhook_url=slow.url, secret=SECRET, smtp_port=smtp.port, interval="2s")
+        body = body.replace("extract_workers = 2", 'extract_workers = 1\nclaim_lease = "4s"')
+        config = write_config(tmp_path / "monitor.toml", body)
+        services = [start_service(config, postgres_url, cwd=tmp_path) for _ in range(3)]
+        try:
+            wait_until(lambda: len(slow.posts) >= 1, 120, services)
+            os.killpg(services[0].pid, signal.SIGKILL)  # the service and its workers, like a crashed container
+            services[0].wait(timeout=10)
+            survivors = services[1:]
+            wait_until(lambda: len({h["webhook-id"] for h, _ in slow.posts}) >= 6, 60, survivors)
+            time.sleep(2)  # anything that would still be sent twice arrives now
+        finally:
+            errors = stop_services(services[1:])
+    assert [s.returncode for s in services[1:]] == [0, 0], errors
+    assert not any("Traceback" in e for e in errors), errors
+    ids = alert_ids(slow)
+    repeated = {i for i in ids if ids.count(i) > 1}
+    assert len(set(ids)) == 6 and len(repeated) <= 1, ids  # at most the send in flight at the kill
+    stored = collections.Counter(p for p in fake_web.paths_requested() if p.startswith("/news/"))
+    assert len(stored) == 7  # every page was fetched, by someone
