@@ -202,7 +202,7 @@ def test_kill_9_of_one_instance_the_others_finish_its_work_within_the_lease(
         try:
             wait_until(lambda: len(slow.posts) >= 1, 120, services)
             os.killpg(services[0].pid, signal.SIGKILL)  # the service and its workers, like a crashed container
-            services[0].wait(timeout=10)
+            services[0].communicate(timeout=10)  # reaped, its stderr closed
             survivors = services[1:]
             wait_until(lambda: len({h["webhook-id"] for h, _ in slow.posts}) >= 6, 60, survivors)
             time.sleep(2)  # anything that would still be sent twice arrives now
