@@ -33,7 +33,7 @@ from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, unavailable
 from monitor.timing import peak_rss_mb
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
 from monitor.web import Console, WebServer, build_app
@@ -111,6 +111,7 @@ class Service:
     # One delivery loop at a time: the delivery job and a poll that wrote alerts both deliver, and
     # side by side they would have two sends in flight, both repeated if the process dies then.
     delivering: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sending: set[asyncio.Task[None]] = field(default_factory=set)  # deliveries started by a poll
 
     @property
     def store(self) -> Store:
@@ -191,9 +192,19 @@ class Service:
         return "none" if web is None else f"http://{web.host}:{web.port}/"
 
     async def tick(self) -> None:
-        """Poll the sources whose due time has come; deliver at once if that made alerts."""
+        """Poll the sources whose due time has come; if that made alerts, deliver them at once, beside
+        the next polls rather than before them (a slow channel never delays a poll)."""
         if await self.poll(self.sources):
+            task = asyncio.create_task(self._deliver_now())
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+
+    async def _deliver_now(self) -> None:
+        try:
             await self.deliver()
+        except Exception as exc:  # the delivery job tries again; a lost database is its to report
+            if unavailable(exc) is None:
+                log.exception("delivery failed", extra={"stage": "deliver", "action": "error"})
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         intervals = [s.interval or self.settings.service.interval for s in self.sources] or [60.0]
@@ -226,6 +237,7 @@ class Service:
         await stop.wait()
         scheduler.pause()  # no new jobs; those running finish, so their work is recorded
         await jobs.drain()
+        await asyncio.gather(*self.sending, return_exceptions=True)
         scheduler.shutdown(wait=False)
         if web is not None:
             await web.stop()
