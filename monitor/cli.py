@@ -200,7 +200,8 @@ def sources(ctx: click.Context) -> None:
             click.echo(
                 f"  {view.kind or 'not read yet'}; polls {view.polls} ({view.not_modified} not modified); "
                 f"every {_duration(view.poll_interval)}; next {_when(view.next_poll)}; "
-                f"last new item {_when(view.last_new)}; failed polls in a row {view.failures_in_a_row}"
+                f"last new item {_when(view.last_new)}; failed polls in a row {view.failures_in_a_row}; "
+                f"backlog {plural(view.backlog, 'link', 'links')}"
             )
             if view.last_error:
                 click.echo(f"  last error: {view.last_error}")

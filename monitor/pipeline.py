@@ -103,17 +103,21 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
             source, stages, after_poll(state, now=stages.clock(), failed=True, error_status=_status(exc)), error=exc
         )
         return PollReport(source.name, error=str(exc))
-    if listing is None:
-        log.info("not modified", extra={"stage": "fetch", "action": "skip", "source": source.name})
-        _finish_poll(source, stages, after_poll(state, now=stages.clock()), not_modified=True)
-        return PollReport(source.name)
+    limit = stages.service.max_new_per_source
+    if listing is None:  # nothing new listed; the backlog may still hold links
+        backlog = stages.store.backlog.take(source.name, limit)
+        outcomes = await _process(source, backlog, reach, stages)
+        log.info(
+            "not modified",
+            extra={"stage": "fetch", "action": "skip", "source": source.name, "backlog": len(backlog)},
+        )
+        _finish_poll(source, stages, after_poll(state, now=stages.clock(), new=len(backlog)), not_modified=True)
+        return PollReport(source.name, new=len(backlog), stored=_stored(outcomes), alerts=sum(a or 0 for a in outcomes))
     stale = stages.clock() - timedelta(seconds=stages.service.claim_lease)
-    links, retried = _new_links(listing, stages.store, stages.service.max_new_per_source, stale)
-    if links:  # the workers start up while the first pages are fetched
-        stages.workers.start()
-    outcomes = await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
+    links, retried = _new_links(listing, source.name, stages.store, limit, stale)
+    outcomes = await _process(source, links, reach, stages)
     assert isinstance(answer, Fetched)
-    stored = sum(1 for alerts in outcomes if alerts is not None)
+    stored = _stored(outcomes)
     now = stages.clock()
     # A sitemap index can stay the same while its child sitemaps change: no validators for it.
     index = bool(listing.children_read)
@@ -140,6 +144,18 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         },
     )
     return report
+
+
+async def _process(
+    source: SourceSettings, links: list[tuple[str, Candidate]], reach: Reach | None, stages: Stages
+) -> list[int | None]:
+    if links:  # the workers start up while the first pages are fetched
+        stages.workers.start()
+    return await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
+
+
+def _stored(outcomes: list[int | None]) -> int:
+    return sum(1 for alerts in outcomes if alerts is not None)
 
 
 def _status(exc: Exception) -> int | None:
@@ -244,8 +260,9 @@ async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | 
     try:
         page = await stages.fetcher.get(link.url, reach=reach)
     except FetchError as exc:
-        if isinstance(exc, TransientFetchError):  # asked again at the next poll, by whichever instance
+        if isinstance(exc, TransientFetchError):  # asked again at a later poll, by whichever instance
             stages.store.claims.release_page(url)
+            stages.store.backlog.update(source, keep=[(url, link)], taken=[])
         else:  # a 404 stays a 404: do not ask again
             stages.store.record_rejected(
                 source=source,
@@ -325,10 +342,11 @@ async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reac
 
 
 def _new_links(
-    listing: Listing, store: Store, limit: int, stale_claims_before: datetime
+    listing: Listing, source: str, store: Store, limit: int, stale_claims_before: datetime
 ) -> tuple[list[tuple[str, Candidate]], int]:
-    """(canonical URL, link) of links not stored yet, newest first, at most `limit`; and how many of
-    them are refusals asked again (the configuration may have changed), which are nothing new."""
+    """(canonical URL, link) of links not stored yet, newest first, at most `limit`; the rest wait in
+    the source's backlog, and the backlog tops up a poll with fewer. Also how many of them are
+    refusals asked again (the configuration may have changed), which are nothing new."""
     unique: dict[str, Candidate] = {}
     for link in listing.articles:
         unique.setdefault(canonical_url(link.url), link)
@@ -336,6 +354,10 @@ def _new_links(
     fresh = [(url, link) for url, link in unique.items() if url not in known]
     oldest = datetime.min.replace(tzinfo=UTC)
     fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
-    taken = fresh[:limit]
+    taken, rest = fresh[:limit], fresh[limit:]
+    if rest or taken:
+        store.backlog.update(source, keep=rest, taken=[url for url, _ in taken])
+    if len(taken) < limit:
+        taken += store.backlog.take(source, limit - len(taken), besides=[url for url, _ in taken])
     retried = store.forget_refused(url for url, _ in taken) if taken else 0
     return taken, retried

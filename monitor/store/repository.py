@@ -30,6 +30,7 @@ from monitor.domain import (
     SourceHealthChange,
     SourceState,
 )
+from monitor.store.backlog import Backlog
 from monitor.store.claims import Claims
 from monitor.store.tables import (
     AlertRow,
@@ -364,6 +365,7 @@ class Store:
         self.engine = engine
         self.views = Views(engine)  # what the commands and the console show
         self.claims = Claims(engine)  # what this instance is working on, when several share the database
+        self.backlog = Backlog(engine)  # links found and not taken yet
 
     def keep_statistics(self) -> list[str]:
         """ANALYZE each table of `_PLANNED` that has grown to twice its size at its last analysis

@@ -172,3 +172,15 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]  # a sender is working on it until then
+
+
+class BacklogRow(Base):
+    """A link a source listed that was not taken yet (more new links than one poll takes)."""
+
+    __tablename__ = "backlog"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime | None]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from monitor.errors import StoreError
-from monitor.store.tables import AlertRow, ArticleRow, DeliveryRow, SourceRow, StoryRow
+from monitor.store.tables import AlertRow, ArticleRow, BacklogRow, DeliveryRow, SourceRow, StoryRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +131,7 @@ class Views:
         if names is not None:
             query = query.where(SourceRow.name.in_(list(names)))
         with self._read() as session:
+            waiting = dict(session.execute(select(BacklogRow.source, func.count()).group_by(BacklogRow.source)).all())
             return [
                 SourceView(
                     name=row.name,
@@ -146,6 +147,7 @@ class Views:
                     poll_interval=row.poll_interval,
                     last_new=row.last_new_at,
                     last_error=row.last_error,
+                    backlog=int(waiting.get(row.name, 0)),
                 )
                 for row in session.scalars(query)
             ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.acceptance.conftest import SECRET, write_config
+from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.support.newsweb import OWN, NewsWeb
+from tests.support.pages import Story, article_page, rss2
 from tests.support.processes import service_running, wait_until
 from tests.support.servers import FakeWeb, WebhookReceiver
 
@@ -33,3 +35,36 @@ def test_a_slow_webhook_does_not_delay_the_polls(tmp_path: Path, fake_web: FakeW
     gaps = [b - a for a, b in itertools.pairwise(during)]
     assert len(during) >= 3, during  # it kept polling while the alerts were being sent
     assert max(gaps) <= 2.0 + 1.0, gaps  # every 2 s, give or take a second
+
+
+def test_links_beyond_one_poll_wait_in_the_backlog_and_are_all_taken(
+    tmp_path: Path, fake_web: FakeWeb, webhook: WebhookReceiver
+) -> None:
+    published = datetime(2024, 11, 5, tzinfo=UTC)
+    stories = [
+        Story(f"n{k}", f"/news/item-{k}", f"Harvest report {k}", f"Farmers in district {k} reported the grain harvest. "
+              f"The regional office counted {k} new silos this year.", "en", published - timedelta(minutes=k))
+        for k in range(45)
+    ]  # fmt: skip
+    for story in stories:
+        fake_web.add(story.path, article_page("outlet", story))
+    fake_web.add("/feed.xml", rss2("outlet", fake_web.base, stories), content_type="application/rss+xml")
+    body = (
+        "[service]\nmax_new_per_source = 20\nextract_workers = 1\n[fetch]\nhost_interval = 0\n"
+        f'[[sources]]\nname = "outlet"\nurl = "{fake_web.base}/feed.xml"\n'
+        f'[[channels]]\nname = "hook"\ntype = "webhook"\nurl = "{webhook.url}"\n'
+    )
+    config = write_config(tmp_path / "monitor.toml", body)
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    fetched = []
+    for _ in range(3):  # the feed never changes: the second and third polls are answered 304
+        assert run_monitor("run", "--once", config=config, database_url=database).code == 0
+        fetched.append(sum(1 for p in fake_web.paths_requested() if p.startswith("/news/")))
+        if len(fetched) == 1:
+            listing = run_monitor("sources", config=config, database_url=database).stdout
+            assert "backlog 25 links" in listing
+    assert fetched == [20, 40, 45]
+    feed_answers = [h for p, h in fake_web.requests if p == "/feed.xml"]
+    assert len(feed_answers) == 3 and all("If-None-Match" in h for h in feed_answers[1:])
+    newest_first = [p for p in fake_web.paths_requested() if p.startswith("/news/")]
+    assert newest_first[:20] and set(newest_first[:20]) == {s.path for s in stories[:20]}
