@@ -215,7 +215,22 @@ def show(title: str, wall: float, report: dict[str, Any]) -> None:
     print(f"  peak RSS: main {rss['main']} MB, largest worker {rss['largest_worker']} MB")
 
 
-def main() -> None:
+HOST_INTERVAL = 1.0  # the shipped fetch.host_interval
+
+
+def polite(config: Path, database: str, tmp: Path, outlets: list[Outlet]) -> None:
+    """One run with the shipped spacing; the bound is the busiest site's requests, 1 s apart."""
+    wall, report = run_once(config, database, tmp / "polite.json")
+    show("polite run", wall, report)
+    busiest = max(len(o.requests) for o in outlets)
+    bound = (busiest - 1) * HOST_INTERVAL
+    print(
+        f"  busiest site: {busiest} requests, so at least {bound:.0f} s at {HOST_INTERVAL:g} s apart; "
+        f"the run took {wall:.1f} s: {wall / bound:.2f}x the bound"
+    )
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--outlets", type=int, default=8)
@@ -225,8 +240,17 @@ def main() -> None:
         "--postgres", metavar="URL", help="a PostgreSQL server (admin URL) to run on, in a fresh database, not SQLite"
     )
     parser.add_argument("--small", action="store_true", help="CI: 30 pages, 1 copy, 3 outlets")
+    parser.add_argument(
+        "--polite",
+        action="store_true",
+        help="the shipped 1 s between requests to one site: the run against its bound (the busiest site's requests)",
+    )
     parser.add_argument("--profile", help="write a cProfile of the first run's main process here")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     if not (CORPUS / "aeb").is_dir():
         print("../shared/corpus is not present: nothing to measure")
         return
@@ -252,10 +276,15 @@ def main() -> None:
         sources = "".join(
             f'[[sources]]\nname = "outlet-{k}"\nurl = "{o.base}/feed.xml"\n\n' for k, o in enumerate(outlets)
         )
+        spacing = '"1s"' if args.polite else "0"
         config.write_text(
             f'topics_file = "{TOPICS}"\n[service]\nmax_new_per_source = 100000\n'
-            f"[fetch]\nper_host = 4\nhost_interval = 0\n\n{sources}"
+            f"[fetch]\nper_host = {2 if args.polite else 4}\nhost_interval = {spacing}\n\n"
+            f"{sources}"
         )
+        if args.polite:
+            polite(config, database, Path(tmp), outlets)
+            return
         if args.prefill:
             started = time.perf_counter()
             prefill(database, args.prefill)

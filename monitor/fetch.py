@@ -29,7 +29,7 @@ from monitor import USER_AGENT
 from monitor.domain import Fetched, NotModified
 from monitor.errors import FetchError, RefusedError
 from monitor.guard import BlockedError, GuardedTransport, Reach, current_reach
-from monitor.politeness import HostGate, RobotsCheck, RobotsRules, Sleep, host_of, robots_url
+from monitor.politeness import HostGate, Reserve, RobotsCheck, RobotsRules, Sleep, host_of, robots_url
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 §2.5: at least 500 KiB must be parsed; we read no more
@@ -233,7 +233,10 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         reach: Reach | None = None,
+        reserve: Reserve | None = None,
     ) -> Fetched | NotModified:
+        """GET with politeness, robots.txt, retries and caps. A `reserve` is taken when the site's
+        turn has come (see HostGate.slot)."""
         if not url.startswith(("http://", "https://")):
             raise FetchError(url, "refused: only http and https URLs are fetched")
         headers = {}
@@ -251,7 +254,7 @@ class Fetcher:
         )
         async for attempt in retrying:
             with attempt:
-                async with self.gate.slot(url):
+                async with self.gate.slot(url, reserve):
                     return await self._get_once(url, headers, reach)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 

@@ -32,6 +32,7 @@ from monitor.fetch import Fetcher, TransientFetchError
 from monitor.filing import Filer
 from monitor.guard import Reach
 from monitor.metrics import Metrics
+from monitor.politeness import Reserve
 from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
@@ -214,8 +215,11 @@ async def process_link(
     lease = stages.service.claim_lease
     if not stages.store.claims.page(source=source, url=link.url, canonical_url=url, now=stages.clock(), lease=lease):
         return None  # another instance is fetching it, or has stored it
-    async with stages.inflight:  # bounds the pages held in memory: fetched, waiting for a worker
-        page = await _fetch_article(source, link, url, reach, stages)
+    # `inflight` bounds the pages held in memory (fetched, waiting for a worker); its slot is taken
+    # when the site's turn comes, so links waiting for a slow site hold none of them.
+    reserve = Reserve(stages.inflight)
+    try:
+        page = await _fetch_article(source, link, url, reach, stages, reserve=reserve)
         if page is None:
             return None
         with stages.filer.coming():
@@ -223,6 +227,8 @@ async def process_link(
             prepared = await stages.workers.prepare(page.content, page.url)
             if stages.metrics is not None:
                 stages.metrics.extraction(time.perf_counter() - started)
+    finally:
+        reserve.release()
     extracted = prepared.extracted
     if isinstance(extracted, Rejected):
         stages.store.record_rejected(
@@ -256,9 +262,11 @@ async def process_link(
     return await stages.filer.file(Filing(article, matches, prepared.fingerprint, prepared.keys))
 
 
-async def _fetch_article(source: str, link: Candidate, url: str, reach: Reach | None, stages: Stages) -> Fetched | None:
+async def _fetch_article(
+    source: str, link: Candidate, url: str, reach: Reach | None, stages: Stages, *, reserve: Reserve
+) -> Fetched | None:
     try:
-        page = await stages.fetcher.get(link.url, reach=reach)
+        page = await stages.fetcher.get(link.url, reach=reach, reserve=reserve)
     except FetchError as exc:
         if isinstance(exc, TransientFetchError):  # asked again at a later poll, by whichever instance
             stages.store.claims.release_page(url)

@@ -83,8 +83,10 @@ class HostGate:
         host.last_start = max(host.last_start or 0.0, self._monotonic())
 
     @asynccontextmanager
-    async def slot(self, url: str) -> AsyncIterator[None]:
-        """Wait for this host's turn, then hold one of its slots and one global slot."""
+    async def slot(self, url: str, reserve: Reserve | None = None) -> AsyncIterator[None]:
+        """Wait for this host's turn, then hold one of its slots and one global slot. A `reserve`
+        is taken when the turn has come, not before: a request waiting for a slow site holds
+        nothing that requests to other sites need."""
         host = self._host(url)
         async with host.open:
             # One request at a time takes its turn, so start times are spaced however many
@@ -92,6 +94,8 @@ class HostGate:
             # service cannot make two starts on one host bunch up.
             async with host.turn:
                 await self._wait_turn(url, host)
+                if reserve is not None:
+                    await reserve.take()
                 await self._all.acquire()
                 host.last_start = self._monotonic()
             try:
@@ -109,6 +113,25 @@ class HostGate:
             raise FetchError(url, f"the site asked us to wait {wait:.0f}s more", retry_after=wait)
         if wait > 0:
             await self._sleep(wait)
+
+
+class Reserve:
+    """A slot of a bounded pool (pages fetched and not yet processed), taken once, when the request
+    that needs it gets its site's turn, and released by whoever processes the page."""
+
+    def __init__(self, pool: asyncio.Semaphore) -> None:
+        self._pool = pool
+        self._held = False
+
+    async def take(self) -> None:
+        if not self._held:  # a retried request keeps the slot it has
+            await self._pool.acquire()
+            self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._pool.release()
+            self._held = False
 
 
 @dataclass(frozen=True, slots=True)

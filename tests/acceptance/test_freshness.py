@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,7 @@ from typing import Any
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.pages import Story, article_page, rss2
-from tests.support.processes import service_running, wait_until
+from tests.support.processes import service_running, start_service, wait_until
 from tests.support.servers import FakeWeb, WebhookReceiver
 
 ON_TOPIC = ("own-duma-vote", "own-senate-vote", "own-kursk-en", "own-more-troops-ru", "own-exchange")
@@ -68,3 +71,34 @@ def test_links_beyond_one_poll_wait_in_the_backlog_and_are_all_taken(
     assert len(feed_answers) == 3 and all("If-None-Match" in h for h in feed_answers[1:])
     newest_first = [p for p in fake_web.paths_requested() if p.startswith("/news/")]
     assert newest_first[:20] and set(newest_first[:20]) == {s.path for s in stories[:20]}
+
+
+def test_links_waiting_for_a_polite_site_do_not_hold_back_another_site(tmp_path: Path, fake_web: FakeWeb) -> None:
+    """24 links on one site at 1 s apart; one link on another site is fetched at once, not behind them."""
+    when = datetime(2024, 11, 5, tzinfo=UTC)
+    busy = [Story(f"b{k}", f"/busy/{k}", f"Report {k}", f"Text of report {k}. " * 20, "en", when) for k in range(24)]
+    for story in busy:
+        fake_web.add(story.path, article_page("busy", story))
+    fake_web.add("/feed.xml", rss2("busy", fake_web.base, busy), content_type="application/rss+xml")
+    with FakeWeb(host="127.0.0.2", port=fake_web.port).running() as quiet:
+        lone = Story("q", "/quiet/1", "Quiet report", "Text of the quiet report. " * 20, "en", when)
+        quiet.add(lone.path, article_page("quiet", lone))
+        quiet.add("/feed.xml", rss2("quiet", quiet.base, [lone]), content_type="application/rss+xml")
+        body = (
+            '[fetch]\nhost_interval = "1s"\n'
+            f'[[sources]]\nname = "busy"\nurl = "{fake_web.base}/feed.xml"\n'
+            f'[[sources]]\nname = "quiet"\nurl = "{quiet.base}/feed.xml"\n'
+        )
+        config = write_config(tmp_path / "monitor.toml", body)
+        service = start_service(config, f"sqlite:///{tmp_path / 'db.sqlite'}", cwd=tmp_path)
+        try:
+            wait_until(lambda: "/feed.xml" in quiet.paths_requested(), 60, [service])
+            feed_read = time.monotonic()
+            wait_until(lambda: lone.path in quiet.paths_requested(), 20, [service])
+            waited = time.monotonic() - feed_read
+            busy_fetched = sum(1 for p in fake_web.paths_requested() if p.startswith("/busy/"))
+        finally:
+            os.killpg(service.pid, signal.SIGKILL)  # the busy site's queue would take 24 s to drain
+            service.communicate(timeout=10)
+    assert waited < 3.0, waited  # its own site's turn, within a second or two
+    assert busy_fetched < 10, busy_fetched  # ...while the busy site's links were still waiting
