@@ -64,6 +64,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     max_age: float | None = None  # Cache-Control max-age: the server's own word on freshness
+    links: str | None = None  # the Link header (RFC 8288): where a WebSub hub may be named
 
 
 @dataclass(frozen=True, slots=True)

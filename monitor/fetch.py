@@ -345,6 +345,7 @@ class Fetcher:
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
             max_age=parse_max_age(response.headers.get("Cache-Control")),
+            links=response.headers.get("Link"),
         )
 
     def _refused(self, url: str, response: httpx.Response) -> None:

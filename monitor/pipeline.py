@@ -40,6 +40,7 @@ from monitor.store import Store, is_conflict
 from monitor.stories import Filing, file_articles
 from monitor.timing import Timings
 from monitor.topics import TopicMatcher
+from monitor.websub import WebSub
 from monitor.worker import Prepared
 
 log = logging.getLogger("monitor.pipeline")
@@ -65,6 +66,7 @@ class Stages:
     timings: Timings = field(default_factory=Timings)
     inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     metrics: Metrics | None = None
+    websub: WebSub | None = None  # subscribes to the hubs feeds name (service.public_url set)
     filer: Filer[Filing, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,6 +132,10 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         last_modified=None if index else answer.last_modified,
     )
     _finish_poll(source, stages, polled, kind=listing.kind.value, hint=max(listing.ttl or 0, answer.max_age or 0))
+    if stages.websub is not None and listing.hub:
+        margin = 2 * Cadence.of(source, stages.service).maximum  # renewed at a poll well before the lease ends
+        topic = listing.topic or source.url
+        await stages.websub.ensure(source.name, hub=listing.hub, topic=topic, margin=margin, reach=reach)
     report = PollReport(source.name, new=len(links) - retried, stored=stored, alerts=sum(a or 0 for a in outcomes))
     log.info(
         "polled",
@@ -155,6 +161,34 @@ async def _process(
     return await asyncio.gather(*(process_link(source.name, link, reach, stages, url) for url, link in links))
 
 
+async def process_pushed(source: SourceSettings, content: bytes, content_type: str, stages: Stages) -> PollReport:
+    """A feed a WebSub hub pushed: its new links through every stage, as a poll would take them."""
+    pushed = Fetched(url=source.url, status=200, content=content, content_type=content_type)
+    try:
+        listing = read_listing(pushed, SourceKind.FEED, max_links=stages.fetcher.options.max_links)
+    except SourceError as exc:
+        log.warning(
+            "pushed feed unreadable",
+            extra={"stage": "websub", "action": "error", "source": source.name, "error": str(exc)},
+        )
+        return PollReport(source.name, error=str(exc))
+    stale = stages.clock() - timedelta(seconds=stages.service.claim_lease)
+    links, _ = _new_links(listing, source.name, stages.store, stages.service.max_new_per_source, stale)
+    outcomes = await _process(source, links, stages.fetcher.reach(source.url), stages)
+    report = PollReport(source.name, new=len(links), stored=_stored(outcomes), alerts=sum(a or 0 for a in outcomes))
+    log.info(
+        "pushed",
+        extra={
+            "stage": "websub",
+            "action": "pushed",
+            "source": source.name,
+            "new": report.new,
+            "alerts": report.alerts,
+        },
+    )
+    return report
+
+
 def _stored(outcomes: list[int | None]) -> int:
     return sum(1 for alerts in outcomes if alerts is not None)
 
@@ -178,6 +212,8 @@ def _finish_poll(
     interval = next_interval(
         cadence, gap=state.publish_gap, previous=state.poll_interval, errors=state.error_count, server_hint=hint
     )
+    if stages.websub is not None and stages.store.subscriptions.pushed(source.name, now):
+        interval = max(interval, cadence.maximum)  # a hub pushes it: polling is only the safety net
     retry_after = error.retry_after if isinstance(error, FetchError) else None
     delay = max(interval, retry_after or 0.0)
     if not state.error_count:

@@ -22,6 +22,8 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
+
 from monitor import USER_AGENT
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
 from monitor.domain import AlertView, Article, Evidence, Fetched, Rejected
@@ -30,13 +32,14 @@ from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.guard import GuardedTransport
 from monitor.jobs import Jobs
-from monitor.pipeline import Stages, poll_source
+from monitor.pipeline import Stages, poll_source, process_pushed
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import Store, open_store, unavailable
 from monitor.timing import peak_rss_mb
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
 from monitor.web import Console, WebServer, build_app
+from monitor.websub import WebSub
 from monitor.worker import Workers
 
 log = logging.getLogger("monitor.service")
@@ -75,6 +78,16 @@ def delivery_gaps(settings: Settings, book: RuleBook) -> list[str]:
         for topic in book.topics
         if not any(c.topics is None or topic.name in c.topics for c in enabled)
     ]
+
+
+def _websub(
+    settings: Settings, client: httpx.AsyncClient, store: Store, clock: Callable[[], datetime]
+) -> WebSub | None:
+    """WebSub needs a listener for the hubs' callbacks and the address they reach it at."""
+    public = settings.service.public_url
+    if not public or settings.web is None:
+        return None
+    return WebSub(client=client, subscriptions=store.subscriptions, public_url=public, clock=clock)
 
 
 async def read_url(fetcher: Fetcher, url: str) -> tuple[str, str]:
@@ -179,7 +192,24 @@ class Service:
             clock=self.stages.clock,
             read_url=partial(read_url, self.stages.fetcher),
             warnings=tuple(delivery_gaps(self.settings, self.stages.matcher.book)),
+            websub=self.stages.websub,
+            on_push=self.on_push,
         )
+
+    def on_push(self, source: str, content: bytes, content_type: str) -> None:
+        """A hub pushed a source's feed: its new articles now, and their alerts delivered at once."""
+        chosen = next((s for s in self.sources if s.name == source), None)
+        if chosen is None:
+            return
+
+        async def take() -> None:
+            report = await process_pushed(chosen, content, content_type, self.stages)
+            if report.alerts:
+                await self._deliver_now()
+
+        task = asyncio.create_task(take())
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
 
     def web_server(self) -> WebServer | None:
         web = self.settings.web
@@ -269,6 +299,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                 service=settings.service,
                 operators=tuple(c.name for c in settings.channels if c.enabled and c.operator),
                 metrics=metrics,
+                websub=_websub(settings, client, store, clock),
             )
             service = settings.service
             policy = DeliveryPolicy(

@@ -137,6 +137,7 @@ class ServiceSettings(_Durations):
     retry_backoff: float = 30.0
     retry_backoff_max: float = 3600.0
     metrics_port: int | None = Field(default=None, ge=0, lt=65536)  # Prometheus /metrics on 127.0.0.1
+    public_url: str | None = None  # where WebSub hubs reach the [web] listener; unset: no WebSub
 
 
 class SourceSettings(_Durations):

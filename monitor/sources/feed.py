@@ -26,6 +26,8 @@ def _when(entry: Any) -> datetime | None:
 class Feed:
     articles: list[Candidate]
     ttl: float | None  # RSS <ttl>, in seconds
+    hub: str | None = None  # a WebSub hub the feed names (<link rel="hub">)
+    topic: str | None = None  # its own URL for the hub (<link rel="self">)
 
 
 def _ttl(parsed: Any) -> float | None:
@@ -46,4 +48,15 @@ def read_feed(content: bytes, base_url: str) -> Feed:
         if not link or not str(link).startswith(("http://", "https://")):
             continue
         found.append(Candidate(url=str(link), title=entry.get("title"), published=_when(entry)))
-    return Feed(found, _ttl(parsed))
+    hub, topic = _hub(parsed)
+    return Feed(found, _ttl(parsed), hub, topic)
+
+
+def _hub(parsed: Any) -> tuple[str | None, str | None]:
+    """WebSub discovery in the feed (W3C WebSub §4): <link rel="hub"> and <link rel="self">."""
+    found: dict[str, str] = {}
+    for link in parsed.get("feed", {}).get("links", []):
+        rel, href = str(link.get("rel", "")), str(link.get("href", ""))
+        if rel in ("hub", "self") and href.startswith(("http://", "https://")):
+            found.setdefault(rel, href)
+    return found.get("hub"), found.get("self")

@@ -22,6 +22,8 @@ class Listing:
     children: tuple[Candidate, ...] = ()  # sitemaps named by a sitemap index
     children_read: tuple[Candidate, ...] = ()  # those of them whose articles are included
     ttl: float | None = None  # seconds the publisher says the listing stays current (RSS <ttl>)
+    hub: str | None = None  # a WebSub hub that pushes this listing (feed link or Link header)
+    topic: str | None = None  # the URL the hub knows it by
 
 
 def _unwrapped(fetched: Fetched, max_ratio: int = 100, cap: int = 50_000_000) -> Fetched:
@@ -54,7 +56,14 @@ def read_listing(fetched: Fetched, kind: SourceKind | None = None, *, max_links:
     if kind is SourceKind.FEED:
         refuse_entities(fetched.content)
         feed = read_feed(fetched.content, fetched.url)
-        return Listing(kind, tuple(feed.articles[:max_links]), ttl=feed.ttl)
+        header_hub, header_topic = hub_links(fetched.links)
+        return Listing(
+            kind,
+            tuple(feed.articles[:max_links]),
+            ttl=feed.ttl,
+            hub=header_hub or feed.hub,
+            topic=header_topic or feed.topic or fetched.url,
+        )
     if kind is SourceKind.SITEMAP:
         refuse_entities(fetched.content)
         sitemap = read_sitemap(fetched.content)
@@ -63,6 +72,19 @@ def read_listing(fetched: Fetched, kind: SourceKind | None = None, *, max_links:
     if not links:
         raise SourceError("no article links found on the page")
     return Listing(kind, tuple(links[:max_links]))
+
+
+_LINK = re.compile(r'<([^>]+)>\s*;([^,]*?)\brel="?([^";,]+)"?', re.IGNORECASE)
+
+
+def hub_links(header: str | None) -> tuple[str | None, str | None]:
+    """WebSub discovery in the Link header (RFC 8288): rel="hub" and rel="self"."""
+    found: dict[str, str] = {}
+    for target, _, rels in _LINK.findall(header or ""):
+        for rel in rels.lower().split():
+            if rel in ("hub", "self") and target.startswith(("http://", "https://")):
+                found.setdefault(rel, target)
+    return found.get("hub"), found.get("self")
 
 
 _DOCTYPE_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)

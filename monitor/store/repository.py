@@ -32,6 +32,7 @@ from monitor.domain import (
 )
 from monitor.store.backlog import Backlog
 from monitor.store.claims import Claims
+from monitor.store.subscriptions import Subscriptions
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
@@ -366,6 +367,7 @@ class Store:
         self.views = Views(engine)  # what the commands and the console show
         self.claims = Claims(engine)  # what this instance is working on, when several share the database
         self.backlog = Backlog(engine)  # links found and not taken yet
+        self.subscriptions = Subscriptions(engine)  # WebSub: hubs that push feeds
 
     def keep_statistics(self) -> list[str]:
         """ANALYZE each table of `_PLANNED` that has grown to twice its size at its last analysis

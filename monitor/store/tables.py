@@ -184,3 +184,18 @@ class BacklogRow(Base):
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None]
+
+
+class SubscriptionRow(Base):
+    """A WebSub subscription: the hub pushes the source's feed to /websub/{token}, signed with `secret`."""
+
+    __tablename__ = "subscriptions"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hub: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))  # requested | active | denied
+    requested_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]

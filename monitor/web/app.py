@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,6 +72,27 @@ class _Api:
             return JSONResponse({"error": f"cannot fetch {exc.url}: {exc.reason}"}, status_code=422)
 
 
+class _WebSub:
+    """The hubs' callback (W3C WebSub §5.3 verification, §7 content distribution)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def verify(self, request: Request) -> Response:
+        status, body = self.console.websub_verify(request.path_params["token"], dict(request.query_params))
+        return PlainTextResponse(body, status_code=status)
+
+    async def push(self, request: Request) -> Response:
+        body = await request.body()
+        status = self.console.websub_push(
+            request.path_params["token"],
+            body,
+            request.headers.get("X-Hub-Signature"),
+            request.headers.get("Content-Type", "application/xml"),
+        )
+        return PlainTextResponse("", status_code=status)
+
+
 class _Pages:
     """The HTML console: overview, sources, stories, alerts (with retry), topic test."""
 
@@ -128,7 +149,7 @@ async def _store_down(_: Request, exc: Exception) -> JSONResponse:
 
 
 def build_app(console: Console) -> Starlette:
-    api, pages = _Api(console), _Pages(console)
+    api, pages, websub = _Api(console), _Pages(console), _WebSub(console)
     routes = [
         Route("/healthz", api.healthz),
         Route("/metrics", _threaded(api.metrics)),
@@ -143,6 +164,8 @@ def build_app(console: Console) -> Starlette:
         Route("/alerts", pages.alerts),
         Route("/alerts/{alert_id}/retry", pages.retry, methods=["POST"]),
         Route("/topics", pages.topics, methods=["GET", "POST"]),
+        Route("/websub/{token}", websub.verify, methods=["GET"]),
+        Route("/websub/{token}", websub.push, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={StoreError: _store_down})
     app.add_middleware(ServerTiming)

@@ -13,6 +13,7 @@ from monitor.store import Store
 from monitor.store.views import AlertSummary, StoryView
 from monitor.topics import TopicMatcher
 from monitor.topics.diagnose import check_rules, nearest
+from monitor.websub import WebSub
 
 ReadUrl = Callable[[str], Awaitable[tuple[str, str]]]  # URL -> (title, text); FetchError if it cannot
 
@@ -29,6 +30,8 @@ class Console:
     clock: Callable[[], datetime]
     read_url: ReadUrl
     warnings: tuple[str, ...] = ()  # why some alerts would go to no channel
+    websub: WebSub | None = None  # hubs' callbacks (the service only; `monitor web` takes none)
+    on_push: Callable[[str, bytes, str], None] | None = None  # (source, feed, content type): process it
 
     def health(self) -> tuple[int, dict[str, Any]]:
         try:
@@ -62,6 +65,21 @@ class Console:
 
     def alerts(self, limit: int) -> list[dict[str, Any]]:
         return [_alert(a) for a in self.store.views.alerts(limit)]
+
+    def websub_verify(self, token: str, query: dict[str, str]) -> tuple[int, str]:
+        if self.websub is None:
+            return 404, "no WebSub here"
+        return self.websub.verify(token, query)
+
+    def websub_push(self, token: str, body: bytes, signature: str | None, content_type: str) -> int:
+        """202 when the push is taken (processed in the background), 403 when it is refused."""
+        if self.websub is None or self.on_push is None:
+            return 404
+        source = self.websub.accept(token, body, signature)
+        if source is None:
+            return 403
+        self.on_push(source, body, content_type)
+        return 202
 
     def retry(self, alert_id: str) -> int | None:
         """Make the alert's unsent deliveries due now; None when there is no such alert."""

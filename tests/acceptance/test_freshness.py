@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
+from tests.support.hub import Hub
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.pages import Story, article_page, rss2
-from tests.support.processes import service_running, start_service, wait_until
+from tests.support.processes import free_port, service_running, start_service, wait_until
 from tests.support.servers import FakeWeb, WebhookReceiver
 
 ON_TOPIC = ("own-duma-vote", "own-senate-vote", "own-kursk-en", "own-more-troops-ru", "own-exchange")
@@ -102,3 +103,52 @@ def test_links_waiting_for_a_polite_site_do_not_hold_back_another_site(tmp_path:
             service.communicate(timeout=10)
     assert waited < 3.0, waited  # its own site's turn, within a second or two
     assert busy_fetched < 10, busy_fetched  # ...while the busy site's links were still waiting
+
+
+def test_a_feed_with_a_hub_is_pushed_signed_and_alerted_in_seconds(
+    tmp_path: Path, fake_web: FakeWeb, webhook: WebhookReceiver
+) -> None:
+    when = datetime(2024, 11, 5, tzinfo=UTC)
+    first = Story(
+        "h1", "/news/harvest", "Farmers expect a record harvest", "The grain harvest is early. " * 10, "en", when
+    )
+    later = next(e for e in OWN if e["id"] == "own-kursk-en")
+    pushed = Story("k1", "/news/kursk", str(later["title"]), str(later["text"]), "en", when + timedelta(hours=1))
+    feed_url = f"{fake_web.base}/feed.xml"
+    with Hub(lease_seconds=3600).running() as hub:
+        links = {"Link": f'<{hub.url}>; rel="hub", <{feed_url}>; rel="self"'}
+        fake_web.add(first.path, article_page("outlet", first))
+        fake_web.add(
+            "/feed.xml", rss2("outlet", fake_web.base, [first]), content_type="application/rss+xml", headers=links
+        )
+        port = free_port()
+        body = (
+            f'[web]\nlisten = "127.0.0.1:{port}"\n'
+            f'[service]\npublic_url = "http://127.0.0.1:{port}"\nmin_interval = "1s"\nmax_interval = "1h"\n'
+            'deliver_interval = "1s"\n[fetch]\nhost_interval = 0\nallow_private = ["127.0.0.1"]\n'
+            f'[[sources]]\nname = "outlet"\nurl = "{feed_url}"\n'
+            f'[[channels]]\nname = "hook"\ntype = "webhook"\nurl = "{webhook.url}"\n'
+        )
+        config = write_config(tmp_path / "monitor.toml", body)
+        with service_running(config, f"sqlite:///{tmp_path / 'db.sqlite'}", cwd=tmp_path) as service:
+            wait_until(hub.event.is_set, 60, [service])  # subscribed, and the intent verified
+            (subscriber,) = hub.subscribers.values()
+            assert subscriber.verified and subscriber.topic == feed_url and len(subscriber.secret) >= 32
+            assert hub.requests[0]["hub.callback"].startswith(f"http://127.0.0.1:{port}/websub/")
+            polls = sum(1 for p in fake_web.paths_requested() if p == "/feed.xml")
+
+            fake_web.add(pushed.path, article_page("outlet", pushed))
+            content = rss2("outlet", fake_web.base, [pushed, first])
+            assert hub.publish(feed_url, content, sign=None) == [403]  # unsigned: refused
+            assert hub.publish(feed_url, content, sign="wrong") == [403]  # wrongly signed: refused
+            time.sleep(1.0)
+            assert webhook.posts == [] and pushed.path not in fake_web.paths_requested()
+
+            published = time.monotonic()
+            assert hub.publish(feed_url, content) == [202]
+            wait_until(lambda: len(webhook.posts) >= 1, 15, [service])
+            took = time.monotonic() - published
+            # Pushed, not polled: no new poll of the feed was needed (the next is an hour away).
+            assert sum(1 for p in fake_web.paths_requested() if p == "/feed.xml") == polls
+    assert took < 5.0, took
+    assert [p["topic"] for p in webhook.payloads()] == ["dprk-troop-deployment"]
