@@ -83,9 +83,13 @@ class PollReport:
     error: str | None = None
 
 
-async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
-    """Read the source's listing and process every link not seen before; never raises."""
-    state = stages.store.source_state(source.name)
+async def poll_source(
+    source: SourceSettings, stages: Stages, *, state: SourceState | None = None, waiting: int | None = None
+) -> PollReport:
+    """Read the source's listing and process every link not seen before; never raises (but for a
+    lost database). A poll round passes the source's `state` and its backlog's size (`waiting`),
+    read for all its sources at once."""
+    state = state or stages.store.source_state(source.name)
     reach = stages.fetcher.reach(source.url)
     rules = stages.fetcher.options.refusal_rules()
     if state.refusal_rules != rules:  # what may be fetched changed: read the listing in full, refusals again
@@ -108,7 +112,7 @@ async def poll_source(source: SourceSettings, stages: Stages) -> PollReport:
         return PollReport(source.name, error=str(exc))
     limit = stages.service.max_new_per_source
     if listing is None:  # nothing new listed; the backlog may still hold links
-        backlog = stages.store.backlog.take(source.name, limit)
+        backlog = stages.store.backlog.take(source.name, limit) if waiting is None or waiting else []
         outcomes = await _process(source, backlog, reach, stages)
         log.info(
             "not modified",

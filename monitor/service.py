@@ -146,7 +146,10 @@ class Service:
             )
         )
         chosen = [s for s in sources if s.name in taken]
-        reports = await asyncio.gather(*(poll_source(s, self.stages) for s in chosen))
+        states, waiting = self.store.source_states(taken), self.store.backlog.sizes()
+        reports = await asyncio.gather(
+            *(poll_source(s, self.stages, state=states.get(s.name), waiting=waiting.get(s.name, 0)) for s in chosen)
+        )
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:

@@ -37,7 +37,7 @@ def _ttl(parsed: Any) -> float | None:
 
 def read_feed(content: bytes, base_url: str) -> Feed:
     parsed = feedparser.parse(content, response_headers={"content-location": base_url})
-    if parsed.get("bozo") and not parsed.entries:
+    if parsed.get("bozo") and not parsed.entries and not parsed.get("version"):  # an empty feed is a feed
         reason = parsed.get("bozo_exception")
         raise SourceError(f"not a readable feed: {reason}")
     if not parsed.get("version") and not parsed.entries:

@@ -399,23 +399,32 @@ class Store:
     # -- sources -------------------------------------------------------------------------
 
     def sync_sources(self, sources: Iterable[tuple[str, str]]) -> None:
-        """Add the configured sources (instances starting together may add the same ones)."""
+        """Add the configured sources (instances starting together may add the same ones); a source
+        whose URL changed is a new resource: its validators are forgotten."""
+        wanted = dict(sources)
         upsert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
         with Session(self.engine) as session, session.begin():
-            for name, url in sources:
-                add = upsert(SourceRow).values(name=name, url=url, error_count=0).on_conflict_do_nothing()
-                session.execute(add)
-                # A new URL is a new resource: forget its validators.
-                session.execute(
-                    update(SourceRow)
-                    .where(SourceRow.name == name, SourceRow.url != url)
-                    .values(url=url, etag=None, last_modified=None, kind=None)
-                )
+            stored = dict(session.execute(select(SourceRow.name, SourceRow.url)).tuples().all())
+            missing = [{"name": n, "url": u, "error_count": 0} for n, u in wanted.items() if n not in stored]
+            if missing:
+                session.execute(upsert(SourceRow).on_conflict_do_nothing(), missing)
+            for name, url in wanted.items():
+                if name in stored and stored[name] != url:
+                    session.execute(
+                        update(SourceRow)
+                        .where(SourceRow.name == name)
+                        .values(url=url, etag=None, last_modified=None, kind=None)
+                    )
 
     def source_state(self, name: str) -> SourceState:
+        return self.source_states([name]).get(name) or SourceState(name=name)
+
+    def source_states(self, names: Iterable[str]) -> dict[str, SourceState]:
+        """The states of these sources, in one query (a poll round reads them all at once)."""
+        wanted = list(names)
         with Session(self.engine) as session:
-            row = session.get(SourceRow, name)
-            return SourceState(name=name) if row is None else _source_state(row)
+            rows = session.scalars(select(SourceRow).where(SourceRow.name.in_(wanted)))
+            return {row.name: _source_state(row) for row in rows}
 
     def record_poll(
         self,
@@ -430,31 +439,33 @@ class Store:
         health: str | None = None,
         operators: Sequence[str] = (),
     ) -> None:
-        """Write what one poll of a source left; a health change becomes an operator alert."""
+        """Write what one poll of a source left, in one UPDATE; a health change becomes an operator alert."""
+        values: dict[str, object] = {
+            "last_polled_at": now,
+            "next_poll_at": next_poll_at,
+            "polls": SourceRow.polls + 1,
+            "not_modified": SourceRow.not_modified + int(not_modified),
+            "poll_interval": state.poll_interval,
+            "publish_gap": state.publish_gap,
+            "last_new_at": state.last_new_at,
+            "error_count": state.error_count,
+            "refusals": state.refusals,
+            "refusal_rules": state.refusal_rules,
+            "claimed_by": None,  # the poll is done: its lease ends
+            "claimed_until": None,
+        }
+        if kind:
+            values["kind"] = kind
+        if error is None:
+            values |= {"last_ok_at": now, "last_error": None, "etag": state.etag, "last_modified": state.last_modified}
+        else:
+            values |= {"last_error": error[:2000], "last_error_at": now, "failed_polls": SourceRow.failed_polls + 1}
+        became = change.state if change is not None else health
+        if became is not None and became != state.health:
+            values |= {"health": became, "health_since": now}
         with Session(self.engine) as session, session.begin():
-            row = session.get(SourceRow, state.name)
-            if row is None:
-                return
-            row.last_polled_at, row.next_poll_at = now, next_poll_at
-            row.polls = (row.polls or 0) + 1
-            row.not_modified = (row.not_modified or 0) + int(not_modified)
-            row.poll_interval, row.publish_gap = state.poll_interval, state.publish_gap
-            row.last_new_at = state.last_new_at
-            row.error_count, row.refusals = state.error_count, state.refusals
-            row.refusal_rules = state.refusal_rules
-            row.claimed_by, row.claimed_until = None, None  # the poll is done: its lease ends
-            if kind:
-                row.kind = kind
-            if error is None:
-                row.last_ok_at, row.last_error = now, None
-                row.etag, row.last_modified = state.etag, state.last_modified
-            else:
-                row.last_error, row.last_error_at = error[:2000], now
-                row.failed_polls = (row.failed_polls or 0) + 1
-            if health is not None and health != row.health:
-                row.health, row.health_since = health, now
+            session.execute(update(SourceRow).where(SourceRow.name == state.name).values(values))
             if change is not None:
-                row.health, row.health_since = change.state, now
                 Transaction(session).add_operator_alert(change, channels=operators, now=now)
 
     # -- sites (robots.txt) ----------------------------------------------------------------

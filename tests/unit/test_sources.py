@@ -113,3 +113,10 @@ def test_gzipped_sitemap_with_bom_is_read() -> None:
 def test_dated_and_id_paths(path: str, expected: bool) -> None:
     route, _, query = path.partition("?")
     assert is_article_path(route, query) is expected
+
+
+def test_a_valid_feed_with_no_items_yet_is_no_error() -> None:
+    from monitor.sources.feed import read_feed
+
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>New outlet</title></channel></rss>'
+    assert read_feed(empty, "https://new.test/feed.xml").articles == []
