@@ -231,13 +231,15 @@ def run_mode(pushed: bool, articles: int, seconds: float, seed: int) -> None:
             for n, moment in enumerate(moments):
                 time.sleep(max(0.0, started + moment - time.monotonic()))
                 title, text = article(n + 100 * pushed, rng)
+                at = time.monotonic()  # the article appears in the feed now (and is pushed to the hub)
                 web.publish("/feed.xml", title, text)
-                sent[f"{web.base}/news/{len(web.pages) - 1}"] = time.monotonic()
+                sent[f"{web.base}/news/{len(web.pages) - 1}"] = at
             deadline = time.monotonic() + 180
             while len(web.received) < articles and time.monotonic() < deadline:
                 time.sleep(0.2)
             cpu = group_cpu(service.pid) - cpu_before
             wall = time.monotonic() - started
+            interval = _poll_interval(Path(folder) / "bench.db")
         finally:
             os.killpg(service.pid, signal.SIGTERM)
             service.wait(timeout=60)
@@ -249,8 +251,17 @@ def run_mode(pushed: bool, articles: int, seconds: float, seed: int) -> None:
     p95 = delays[min(len(delays) - 1, int(0.95 * len(delays)))]
     print(
         f"{mode}: {len(delays)}/{articles} alerts; publication to webhook p50 {statistics.median(delays):.1f} s, "
-        f"p95 {p95:.1f} s, max {delays[-1]:.1f} s; service CPU {cpu:.1f} s over {wall:.0f} s"
+        f"p95 {p95:.1f} s, max {delays[-1]:.1f} s; poll interval at the end {interval}; "
+        f"service CPU {cpu:.1f} s over {wall:.0f} s"
     )
+
+
+def _poll_interval(database: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        (seconds,) = db.execute("SELECT poll_interval FROM sources").fetchone()
+    return "none" if seconds is None else f"{seconds:.0f} s"
 
 
 def _free_port() -> int:
