@@ -98,6 +98,9 @@ class Web(ThreadingHTTPServer):
     def base(self) -> str:
         return f"http://{self.server_address[0]!s}:{self.server_address[1]}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a kept-alive connection the service drops when it exits is no error worth printing
+
     def feed_body(self, path: str) -> bytes:
         items = "".join(
             f"<item><title>{html.escape(t)}</title><link>{self.base}{p}</link>"
@@ -123,6 +126,7 @@ class Web(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: Web
+    protocol_version = "HTTP/1.1"  # keep-alive, as news sites answer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

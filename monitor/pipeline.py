@@ -36,7 +36,7 @@ from monitor.politeness import Reserve
 from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
-from monitor.store import Store, is_conflict
+from monitor.store import PollRecord, Store, is_conflict
 from monitor.stories import Filing, file_articles
 from monitor.timing import Timings
 from monitor.topics import TopicMatcher
@@ -67,6 +67,7 @@ class Stages:
     inflight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     metrics: Metrics | None = None
     websub: WebSub | None = None  # subscribes to the hubs feeds name (service.public_url set)
+    poll_records: list[PollRecord] | None = None  # set by a round of polls: one transaction for all
     filer: Filer[Filing, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -231,7 +232,7 @@ def _finish_poll(
             "source health changed",
             extra={"stage": "source", "action": became.value, "source": source.name, "previous": state.health},
         )
-    stages.store.record_poll(
+    record = PollRecord(
         state,
         now=now,
         next_poll_at=now + timedelta(seconds=delay),
@@ -242,6 +243,10 @@ def _finish_poll(
         health=became.value,
         operators=stages.operators,
     )
+    if stages.poll_records is not None:
+        stages.poll_records.append(record)  # the round writes them together
+    else:
+        stages.store.record_polls([record])
 
 
 async def process_link(

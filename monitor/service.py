@@ -16,7 +16,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -35,7 +35,7 @@ from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source, process_pushed
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
-from monitor.store import Store, open_store, unavailable
+from monitor.store import PollRecord, Store, open_store, unavailable
 from monitor.timing import peak_rss_mb
 from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
 from monitor.web import Console, WebServer, build_app
@@ -147,9 +147,14 @@ class Service:
         )
         chosen = [s for s in sources if s.name in taken]
         states, waiting = self.store.source_states(taken), self.store.backlog.sizes()
-        reports = await asyncio.gather(
-            *(poll_source(s, self.stages, state=states.get(s.name), waiting=waiting.get(s.name, 0)) for s in chosen)
-        )
+        records: list[PollRecord] = []  # what the round's polls left: written in one transaction
+        stages = replace(self.stages, poll_records=records)
+        try:
+            reports = await asyncio.gather(
+                *(poll_source(s, stages, state=states.get(s.name), waiting=waiting.get(s.name, 0)) for s in chosen)
+            )
+        finally:
+            self.store.record_polls(records)
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:

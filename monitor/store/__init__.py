@@ -1,6 +1,6 @@
 """The only package that imports SQLAlchemy. Callers see `Store` and domain objects."""
 
 from monitor.store.engine import is_conflict, open_store, unavailable
-from monitor.store.repository import Store, Transaction
+from monitor.store.repository import PollRecord, Store, Transaction
 
-__all__ = ["Store", "Transaction", "is_conflict", "open_store", "unavailable"]
+__all__ = ["PollRecord", "Store", "Transaction", "is_conflict", "open_store", "unavailable"]

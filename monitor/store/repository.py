@@ -10,10 +10,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Select, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, Select, Update, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -54,6 +55,85 @@ class StoredArticle:
     article: Article
     story_id: str | None
     topics: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What one poll of a source left, to be written."""
+
+    state: SourceState
+    now: datetime
+    next_poll_at: datetime
+    kind: str | None = None
+    not_modified: bool = False
+    error: str | None = None
+    change: SourceHealthChange | None = None
+    health: str | None = None
+    operators: Sequence[str] = ()
+
+    def params(self) -> dict[str, object]:
+        """The bind parameters of `_POLL_OK` / `_POLL_FAILED`."""
+        state, now = self.state, self.now
+        became = self.change.state if self.change is not None else self.health
+        changed = became is not None and became != state.health
+        return {
+            "b_name": state.name,
+            "b_now": now,
+            "b_next": self.next_poll_at,
+            "b_unchanged": int(self.not_modified),
+            "b_interval": state.poll_interval,
+            "b_gap": state.publish_gap,
+            "b_last_new": state.last_new_at,
+            "b_errors": state.error_count,
+            "b_refusals": state.refusals,
+            "b_rules": state.refusal_rules,
+            "b_kind": self.kind or None,
+            "b_etag": state.etag,
+            "b_last_modified": state.last_modified,
+            "b_error": (self.error or "")[:2000],
+            "b_health": became if changed else None,
+            "b_health_since": now if changed else None,
+        }
+
+
+def _poll_update(*, failed: bool) -> Update:
+    """One poll's bookkeeping as one UPDATE, built once and run for a whole round (executemany)."""
+    common: dict[str, object] = {
+        "last_polled_at": bindparam("b_now"),
+        "next_poll_at": bindparam("b_next"),
+        "polls": SourceRow.polls + 1,
+        "not_modified": SourceRow.not_modified + bindparam("b_unchanged"),
+        "poll_interval": bindparam("b_interval"),
+        "publish_gap": bindparam("b_gap"),
+        "last_new_at": bindparam("b_last_new"),
+        "error_count": bindparam("b_errors"),
+        "refusals": bindparam("b_refusals"),
+        "refusal_rules": bindparam("b_rules"),
+        "claimed_by": None,  # the poll is done: its lease ends
+        "claimed_until": None,
+        "kind": func.coalesce(bindparam("b_kind"), SourceRow.kind),
+        "health": func.coalesce(bindparam("b_health"), SourceRow.health),
+        "health_since": func.coalesce(bindparam("b_health_since"), SourceRow.health_since),
+    }
+    outcome: dict[str, object]
+    if failed:
+        outcome = {
+            "last_error": bindparam("b_error"),
+            "last_error_at": bindparam("b_now"),
+            "failed_polls": SourceRow.failed_polls + 1,
+        }
+    else:
+        outcome = {
+            "last_ok_at": bindparam("b_now"),
+            "last_error": None,
+            "etag": bindparam("b_etag"),
+            "last_modified": bindparam("b_last_modified"),
+        }
+    return update(SourceRow).where(SourceRow.name == bindparam("b_name")).values(**common, **outcome)
+
+
+_POLL_OK = _poll_update(failed=False)
+_POLL_FAILED = _poll_update(failed=True)
 
 
 def _pack(values: Sequence[int]) -> bytes:
@@ -426,47 +506,23 @@ class Store:
             rows = session.scalars(select(SourceRow).where(SourceRow.name.in_(wanted)))
             return {row.name: _source_state(row) for row in rows}
 
-    def record_poll(
-        self,
-        state: SourceState,
-        *,
-        now: datetime,
-        next_poll_at: datetime,
-        kind: str | None = None,
-        not_modified: bool = False,
-        error: str | None = None,
-        change: SourceHealthChange | None = None,
-        health: str | None = None,
-        operators: Sequence[str] = (),
-    ) -> None:
-        """Write what one poll of a source left, in one UPDATE; a health change becomes an operator alert."""
-        values: dict[str, object] = {
-            "last_polled_at": now,
-            "next_poll_at": next_poll_at,
-            "polls": SourceRow.polls + 1,
-            "not_modified": SourceRow.not_modified + int(not_modified),
-            "poll_interval": state.poll_interval,
-            "publish_gap": state.publish_gap,
-            "last_new_at": state.last_new_at,
-            "error_count": state.error_count,
-            "refusals": state.refusals,
-            "refusal_rules": state.refusal_rules,
-            "claimed_by": None,  # the poll is done: its lease ends
-            "claimed_until": None,
-        }
-        if kind:
-            values["kind"] = kind
-        if error is None:
-            values |= {"last_ok_at": now, "last_error": None, "etag": state.etag, "last_modified": state.last_modified}
-        else:
-            values |= {"last_error": error[:2000], "last_error_at": now, "failed_polls": SourceRow.failed_polls + 1}
-        became = change.state if change is not None else health
-        if became is not None and became != state.health:
-            values |= {"health": became, "health_since": now}
+    def record_poll(self, state: SourceState, **done: Any) -> None:
+        """Write what one poll of a source left (see `record_polls`)."""
+        self.record_polls([PollRecord(state, **done)])
+
+    def record_polls(self, records: Sequence[PollRecord]) -> None:
+        """What a round of polls left, one UPDATE each, in one transaction; a health change becomes
+        an operator alert in it."""
+        if not records:
+            return
         with Session(self.engine) as session, session.begin():
-            session.execute(update(SourceRow).where(SourceRow.name == state.name).values(values))
-            if change is not None:
-                Transaction(session).add_operator_alert(change, channels=operators, now=now)
+            for statement, failed in ((_POLL_OK, False), (_POLL_FAILED, True)):
+                batch = [r.params() for r in records if (r.error is not None) == failed]
+                if batch:
+                    session.connection().execute(statement, batch)
+            for record in records:
+                if record.change is not None:
+                    Transaction(session).add_operator_alert(record.change, channels=record.operators, now=record.now)
 
     # -- sites (robots.txt) ----------------------------------------------------------------
 
