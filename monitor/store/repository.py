@@ -484,7 +484,7 @@ class Store:
         wanted = dict(sources)
         upsert = postgresql_insert if self.dialect == "postgresql" else sqlite_insert
         with Session(self.engine) as session, session.begin():
-            stored = dict(session.execute(select(SourceRow.name, SourceRow.url)).tuples().all())
+            stored: dict[str, str] = {name: url for name, url in session.execute(select(SourceRow.name, SourceRow.url))}
             missing = [{"name": n, "url": u, "error_count": 0} for n, u in wanted.items() if n not in stored]
             if missing:
                 session.execute(upsert(SourceRow).on_conflict_do_nothing(), missing)
