@@ -92,7 +92,8 @@ class Index:
         found = self.exact.get(mark.exact)
         if found is None:
             seen = {id(c): c for band in mark.bands for c in self.bands.get(band, ())}
-            found = best_copy(mark, seen.values())
+            copy = best_copy(mark, seen.values())
+            found = None if copy is None else copy.story_id
         if found is None:
             candidate = Candidate(story, mark.minhash, mark.shingles)
             for band in mark.bands:
@@ -166,9 +167,9 @@ REWRITES = [
 
 
 def measure_cross_language() -> None:
-    from monitor.entities import entity_keys, is_same_story
+    from monitor.entities import entity_keys, is_same_event
 
-    linked = sum(is_same_story(entity_keys(t1, x1), entity_keys(t2, x2)) for t1, x1, t2, x2 in REWRITES)
+    linked = sum(is_same_event(entity_keys(t1, x1), entity_keys(t2, x2)) for t1, x1, t2, x2 in REWRITES)
     dev = CORPUS / "dev.jsonl"
     examples = [json.loads(line) for line in dev.read_text().splitlines()] if dev.is_file() else []
     reports = [
@@ -176,7 +177,7 @@ def measure_cross_language() -> None:
     ]
     reports += [(str(e["lang"]), str(e["id"]), str(e["title"]), str(e["text"])) for e in OWN]
     pairs = [(a, b) for i, a in enumerate(reports) for b in reports[i + 1 :] if a[0] != b[0] and a[1] != b[1]]
-    wrong = sum(is_same_story(entity_keys(a[2], a[3]), entity_keys(b[2], b[3])) for a, b in pairs)
+    wrong = sum(is_same_event(entity_keys(a[2], a[3]), entity_keys(b[2], b[3])) for a, b in pairs)
     print(
         f"cross-language: {linked}/{len(REWRITES)} rewrites linked; "
         f"{wrong}/{len(pairs)} pairs of distinct stories in different languages wrongly linked"

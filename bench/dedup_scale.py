@@ -100,7 +100,10 @@ def timed_round(store, rng: random.Random, size: int, count: int = 200) -> list[
         started = time.perf_counter()
         mark = fingerprint(article.text)  # in the service a worker process does this
         with store.transaction() as tx:
-            story = tx.find_exact(mark.exact) or best_copy(mark, tx.candidates(mark.bands))
+            exact, copy = tx.find_exact(mark.exact), None
+            if exact is None:
+                copy = best_copy(mark, tx.candidates(mark.bands))
+            story = exact[0] if exact else copy.story_id if copy else None
             if story is None:
                 story = tx.new_story(article.title, NOW)
             else:

@@ -174,8 +174,10 @@ def stories(ctx: click.Context, limit: int) -> None:
                 f"{plural(len(story.copies), 'copy', 'copies')}; alerts: {alerts}"
             )
             for copy in story.copies:
-                joined = f" ({copy.joined_by})" if copy.joined_by else ""
-                click.echo(f"  - {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} {copy.url}{joined}")
+                click.echo(
+                    f"  - article {copy.article_id}: {copy.source} [{copy.language}] {copy.seen:%Y-%m-%d %H:%M} "
+                    f"{copy.url}\n      why: {copy.why}"
+                )
     finally:
         store.close()
 

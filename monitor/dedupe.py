@@ -157,19 +157,32 @@ def is_copy(a: bytes, b: bytes) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A stored article sharing an LSH band with a new one."""
+
     story_id: str
     minhash: tuple[int, ...]
     shingles: bytes
+    article_id: int = 0
 
 
-def best_copy(mark: Fingerprint, candidates: Iterable[Candidate]) -> str | None:
-    """The story of the most resembling stored article, if the fingerprinted text is a copy of it."""
-    best, best_score = None, -1.0
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """The stored article a new text is a copy of, and how close the two are."""
+
+    story_id: str
+    article_id: int
+    jaccard: float
+    containment: float
+
+
+def best_copy(mark: Fingerprint, candidates: Iterable[Candidate]) -> Copy | None:
+    """The most resembling stored article, if the fingerprinted text is a copy of it."""
+    best: Copy | None = None
     for candidate in candidates:
         if estimate(mark.minhash, candidate.minhash) < CANDIDATE:
             continue
         if is_copy(mark.shingles, candidate.shingles):
-            score = sum(resemblance(mark.shingles, candidate.shingles))
-            if score > best_score:
-                best, best_score = candidate.story_id, score
+            jaccard, containment = resemblance(mark.shingles, candidate.shingles)
+            if best is None or jaccard + containment > best.jaccard + best.containment:
+                best = Copy(candidate.story_id, candidate.article_id, round(jaccard, 3), round(containment, 3))
     return best

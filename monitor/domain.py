@@ -5,6 +5,7 @@ SQLAlchemy rows never leave `monitor.store`; the repository converts them to the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -135,6 +136,49 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Join:
+    """Why an article is in its story: kept with the article, shown by `monitor stories` and in alerts."""
+
+    how: str  # new-story | same-text | near-duplicate | other-language | split
+    article_id: int | None = None  # the stored article it is a copy of
+    jaccard: float | None = None
+    containment: float | None = None
+    keys: tuple[str, ...] = ()  # the language-independent keys both reports have
+    score: float | None = None
+
+    def describe(self) -> str:
+        if self.how == "same-text":
+            return f"same text as article {self.article_id}"
+        if self.how == "near-duplicate":
+            return (
+                f"near-duplicate of article {self.article_id} "
+                f"(Jaccard {self.jaccard:.2f}, containment {self.containment:.2f})"
+            )
+        if self.how == "other-language":
+            return f"another language's report of it: shares {', '.join(self.keys)} (weight {self.score:.1f})"
+        if self.how == "split":
+            return "split off by hand into a story of its own"
+        return "first report of the story"
+
+    def to_json(self) -> str:
+        fields: dict[str, object] = {"article": self.article_id, "jaccard": self.jaccard}
+        fields |= {"containment": self.containment, "keys": list(self.keys) or None, "score": self.score}
+        return json.dumps({k: v for k, v in fields.items() if v is not None})
+
+    @classmethod
+    def from_row(cls, how: str | None, detail: str | None) -> Join:
+        found = json.loads(detail) if detail else {}
+        return cls(
+            how=how or "new-story",
+            article_id=found.get("article"),
+            jaccard=found.get("jaccard"),
+            containment=found.get("containment"),
+            keys=tuple(found.get("keys", ())),
+            score=found.get("score"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StoryRef:
     id: str
     copies: int
@@ -155,6 +199,7 @@ class AlertView:
     matches: tuple[Evidence, ...]
     other_outlets: tuple[str, ...] = field(default=())
     health: SourceHealthChange | None = None  # set on operator alerts (kind "source")
+    story_reports: tuple[str, ...] = ()  # each report of the story and why it is in it
 
     @property
     def snippet(self) -> str:

@@ -1,165 +1,213 @@
-"""Language-independent signals that tie a story's reports across languages.
+"""Language-independent evidence that reports in different languages tell one event.
 
 A Russian rewrite of an English report shares few words with it, but it keeps the same
-numbers ("11,000" / "11 тысяч"), dates ("October 30" / "30 октября") and names, which
-transliterate alike ("Zelensky" / "Зеленский": both give the consonant key `slns`).
-`entity_keys` turns a text into such keys; `is_same_story` decides on two key sets.
+facts (numbers: "11,000" / "11 тысяч" / "1만1천명"; dates: "November 4" / "4 ноября" /
+"11월 4일") and the same names ("Kursk" / "Курске" / "쿠르스크"). `entity_keys` turns a
+text into such keys; `best_link` decides which stored story, if any, a report belongs to.
 
-Strong keys are numbers (not years, not below 10) and day-month dates; name keys are the
-consonant skeletons of capitalised words that do not start a sentence. Hangul names do
-not romanise to their English spelling, so Korean links rest on numbers and dates.
+Keys: `n:` a number (not a year, not below 10), `d:` a day of a month, `y:` a year (only
+ever a contradiction), `e:` an entity of `monitor.aliases`, `p:` the consonant skeleton
+of another capitalised name, `t:` the day a report was published, `l:` a language the
+story has a report in (added on filing).
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from anyascii import anyascii
 
-MAX_KEYS = 64
-_MONTHS = {
-    **{
-        m: i
-        for i, m in enumerate(
-            (
-                "january",
-                "february",
-                "march",
-                "april",
-                "may",
-                "june",
-                "july",
-                "august",
-                "september",
-                "october",
-                "november",
-                "december",
-            ),
-            1,
-        )
-    },
-    **{
-        m: i
-        for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-    },
-    **{
-        m: i
-        for i, m in enumerate(
-            (
-                "января",
-                "февраля",
-                "марта",
-                "апреля",
-                "мая",
-                "июня",
-                "июля",
-                "августа",
-                "сентября",
-                "октября",
-                "ноября",
-                "декабря",
-            ),
-            1,
-        )
-    },
-    **{
-        m: i
-        for i, m in enumerate(
-            (
-                "січня",
-                "лютого",
-                "березня",
-                "квітня",
-                "травня",
-                "червня",
-                "липня",
-                "серпня",
-                "вересня",
-                "жовтня",
-                "листопада",
-                "грудня",
-            ),
-            1,
-        )
-    },
-}
+from monitor.aliases import ALIASES, COMMON
+
+MAX_KEYS = 96
+_MONTH_WORDS = (
+    "january february march april may june july august september october november december",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",
+)
+_MONTHS = {word: n for line in _MONTH_WORDS for n, word in enumerate(line.split(), 1)} | {"sept": 9}
 _MULTIPLIERS = {
-    "thousand": 1000,
-    "тысяч": 1000,
-    "тысячи": 1000,
-    "тысяча": 1000,
-    "тыс": 1000,
-    "тисяч": 1000,
-    "тисячі": 1000,
-    "тисяча": 1000,
-    "тис": 1000,
-    "천": 1000,
-    "천명": 1000,
-    "million": 10**6,
-    "млн": 10**6,
-    "миллиона": 10**6,
-    "миллионов": 10**6,
-    "миллион": 10**6,
-    "мільйонів": 10**6,
-    "мільйона": 10**6,
-    "мільйон": 10**6,
-    "만": 10**4,
-    "만명": 10**4,
+    **dict.fromkeys(("thousand", "тысяч", "тысячи", "тысяча", "тыс", "тисяч", "тисячі", "тисяча", "тис"), 10**3),
+    **dict.fromkeys(("million", "millions", "mln", "млн", "миллион", "миллиона", "миллионов"), 10**6),
+    **dict.fromkeys(("мільйон", "мільйона", "мільйонів"), 10**6),
+    **dict.fromkeys(("billion", "bn", "млрд", "миллиард", "миллиарда", "миллиардов", "мільярд", "мільярда"), 10**9),
+    **dict.fromkeys(("мільярдів",), 10**9),
+}
+_KOREAN_UNITS = {"천": 10**3, "만": 10**4, "억": 10**8, "조": 10**12}
+_WORD_NUMBERS = {
+    word: n
+    for line, start in (
+        ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen", 1),
+        ("один два три четыре пять шесть семь восемь девять десять одиннадцать двенадцать", 1),
+        ("один два три чотири п'ять шість сім вісім дев'ять десять одинадцять дванадцять", 1),
+    )
+    for n, word in enumerate(line.split(), start)
+} | {
+    **dict(
+        zip(
+            ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"],
+            range(20, 100, 10),
+            strict=True,
+        )
+    ),
+    **dict(zip(["двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят"], range(20, 70, 10), strict=True)),
+    **dict(zip(["двадцять", "тридцять", "сорок", "п'ятдесят", "шістдесят"], range(20, 70, 10), strict=True)),
+    **dict.fromkeys(("две", "дві", "двох"), 2),
+    **dict.fromkeys(("a", "одна", "одну"), 1),
 }
 _NUMBER = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)(?:\s*([^\W\d]+))?")
-# Only month names are worth a match: an alternation of them is far cheaper than trying every word.
+_KOREAN_NUMBER = re.compile(r"(?<![\d.,])(?:\d+(?:[.,]\d+)?\s*[천만억조]\s*)+\d*")
+_KOREAN_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*([천만억조]?)")
+_MULTIPLIER_WORD = re.compile(r"(?<=[^\W\d] )(" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")(?!\w)")
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY_MONTH = re.compile(rf"(?=\d)\b(\d{{1,2}})\s+({_MONTH_NAMES})(?![^\W\d])")
+_DAY_MONTH = re.compile(rf"(?=\d)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})(?![^\W\d])")
 _MONTH_INITIALS = "".join(sorted({month[0] for month in _MONTHS}))
-_MONTH_DAY = re.compile(rf"(?=[{_MONTH_INITIALS}])\b({_MONTH_NAMES})\s+(\d{{1,2}})\b")
-_KOREAN_DATE = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
+_MONTH_DAY = re.compile(rf"(?=[{_MONTH_INITIALS}])\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
+_KOREAN_DATE = re.compile(r"(\d{1,2})\s*월\s*(\d{1,2})\s*일")
+_KOREAN_DAY = re.compile(
+    r"(?<![\d.,])(\d{1,2})일(?!\s*(?:간|동안|째))"
+)  # "19일": the 19th of the month it is written in
+_WEEKDAY_WORDS = (
+    "monday tuesday wednesday thursday friday saturday sunday",
+    "понедельник вторник сред четверг пятниц суббот воскресень",
+    "понеділ вівтор серед четвер п'ятниц субот неділ",
+    "월요일 화요일 수요일 목요일 금요일 토요일 일요일",
+)
+_WEEKDAYS = {word: n for line in _WEEKDAY_WORDS for n, word in enumerate(line.split())}
+_DAY_WORDS = {"today": 0, "сегодня": 0, "сьогодні": 0, "오늘": 0, "yesterday": 1, "вчера": 1, "вчора": 1, "어제": 1}
+_RELATIVE_DAY = re.compile(
+    r"(?<!\w)(" + "|".join(sorted([*_WEEKDAYS, *_DAY_WORDS], key=len, reverse=True)) + r")(?:\w*)"
+)
+_NUMERIC_DATE = re.compile(r"\b(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))\b")
 # The capital first: a pattern that opens with look-behinds tries them at every position.
 _NAME = re.compile(r"(?=[A-ZА-ЯЁІЇЄҐ])(?<![.!?]\s)(?<![\n\"«“])(?<!^)\b([A-ZА-ЯЁІЇЄҐ][\w'’-]+)")
+_WORD = re.compile(r"\b[^\W\d_][\w'’-]*")
 _CONSONANT_CLASSES = str.maketrans({"c": "k", "q": "k", "w": "v", "z": "s", "x": "s", "j": "i"})
 
 
-def _number(digits: str, unit: str | None) -> int | None:
-    text = (
-        re.sub(r"[ ,\u00a0\u202f]", "", digits)
-        if re.fullmatch(r"\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+", digits)
-        else digits
-    )
+def _alias_form(form: str) -> str:
+    """A form as a pattern: Latin words whole; Cyrillic and Hangul words as stems that endings and
+    particles follow, a final к/г/х also as the ц/з/с it becomes before some endings (Курськ, у Курську;
+    Владивосток, у Владивостоці)."""
+    words = []
+    for word in form.split():
+        if word.isascii():
+            words.append(re.escape(word))
+            continue
+        stem = re.escape(word)
+        if word[-1] in _MUTATIONS:
+            stem = f"{re.escape(word[:-1])}[{word[-1]}{_MUTATIONS[word[-1]]}]"
+        words.append(stem + r"\w*")
+    return r"[\s-]+".join(words) + (r"(?![a-z])" if form.isascii() else "")
+
+
+_MUTATIONS = {"к": "ц", "г": "з", "х": "с"}
+_ALIAS_FORMS = sorted(((f, entity) for entity, forms in ALIASES.items() for f in forms), key=lambda f: -len(f[0]))
+_ALIAS = re.compile(r"(?<!\w)(?:" + "|".join(f"({_alias_form(f)})" for f, _ in _ALIAS_FORMS) + ")")
+_ALIAS_ENTITY = [entity for _, entity in _ALIAS_FORMS]
+# Capitalised, but not names: they would tie every report of a month or a weekday.
+_NOT_NAMES = frozenset(
+    f"{_MONTH_WORDS[0]} {_WEEKDAY_WORDS[0]} the a an in on at by for of and but he she it they we this that his "
+    "her its their after before while when as if said".split()
+)
+
+
+def _value(digits: str) -> float | None:
+    grouped = re.fullmatch(r"\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+", digits)
+    text = re.sub(r"[ ,\u00a0\u202f]", "", digits) if grouped else digits.replace(",", ".")
     try:
-        value = float(text.replace(",", "."))
+        return float(text)
     except ValueError:
         return None
-    multiplier = _MULTIPLIERS.get((unit or "").lower().rstrip("."), 1)
-    return round(value * multiplier)
 
 
-def _number_keys(text: str) -> set[str]:
-    keys = set()
-    for found in _NUMBER.finditer(text):
-        value = _number(found.group(1), found.group(2))
-        if value is None or value < 10 or (1900 <= value <= 2100 and multiplier_free(found.group(2))):
-            continue
-        keys.add(f"n:{value}")
-    return keys
+def _korean_numbers(text: str) -> tuple[set[int], str]:
+    """Values such as 1만1천, 1만 1000, 25억 (largest unit first), and the text without them."""
+    values = set()
+    for found in _KOREAN_NUMBER.finditer(text):
+        total = 0.0
+        for digits, unit in _KOREAN_PART.findall(found.group(0)):
+            total += (_value(digits) or 0.0) * _KOREAN_UNITS.get(unit, 1)
+        values.add(round(total))
+    return values, _KOREAN_NUMBER.sub(" ", text)
 
 
-def multiplier_free(unit: str | None) -> bool:
-    return (unit or "").lower().rstrip(".") not in _MULTIPLIERS
+def _word_numbers(lowered: str) -> set[int]:
+    """ "twelve thousand", "двадцать пять тысяч": number words before a multiplier."""
+    values = set()
+    for found in _MULTIPLIER_WORD.finditer(lowered):
+        before = re.split(r"[\s-]+", lowered[max(0, found.start() - 40) : found.start()].strip())[-3:]
+        while before and before[0] not in _WORD_NUMBERS:
+            before.pop(0)
+        if before and all(p in _WORD_NUMBERS for p in before):
+            values.add(sum(_WORD_NUMBERS[p] for p in before) * _MULTIPLIERS[found.group(1)])
+    return values
 
 
-def _date_keys(text: str) -> set[str]:
-    keys = set()
-    lowered = text.lower()
-    pairs = [(m.group(1), m.group(2)) for m in _DAY_MONTH.finditer(lowered)]
-    pairs += [(m.group(2), m.group(1)) for m in _MONTH_DAY.finditer(lowered)]
+def _relative_dates(lowered: str, published: datetime | None) -> set[str]:
+    """Days written relative to the report's own date: "on Saturday", "вчера", "19일"."""
+    if published is None:
+        return set()
+    days = set()
+    for found in _RELATIVE_DAY.finditer(lowered):
+        word = found.group(1)
+        back = _DAY_WORDS[word] if word in _DAY_WORDS else (published.weekday() - _WEEKDAYS[word]) % 7
+        days.add((published - timedelta(days=back)).date())
+    for found in _KOREAN_DAY.finditer(lowered):
+        day, month = int(found.group(1)), published.month
+        if 1 <= day <= 31:
+            month = month if day <= published.day else (month - 2) % 12 + 1
+            days.add(date(2000, month, min(day, 29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)))
+    return {f"d:{day.month}-{day.day}" for day in days}
+
+
+def _date_keys(lowered: str) -> tuple[set[str], str]:
+    """Days of months (and the years of numeric dates), and the text without them."""
+    keys, pairs = set(), []
+    for pattern in (_DAY_MONTH, _MONTH_DAY, _KOREAN_DATE, _NUMERIC_DATE):
+        for found in pattern.finditer(lowered):
+            groups = found.groups()
+            if pattern is _DAY_MONTH:
+                pairs.append((groups[0], groups[1]))
+            elif pattern is _MONTH_DAY or pattern is _KOREAN_DATE:
+                pairs.append((groups[1], groups[0]))
+            else:
+                iso_year, iso_month, iso_day, day, month, year = groups
+                pairs.append((iso_day or day, iso_month or month))
+                keys.add(f"y:{iso_year or year}")
+        lowered = pattern.sub(" ", lowered)
     for day, month in pairs:
-        number = _MONTHS.get(month.rstrip("."))
-        if number and 1 <= int(day) <= 31:
+        number = _MONTHS.get(month) or (int(month) if month.isdigit() else 0)
+        if 1 <= number <= 12 and 1 <= int(day) <= 31:
             keys.add(f"d:{number}-{int(day)}")
-    for found in _KOREAN_DATE.finditer(text):
-        keys.add(f"d:{int(found.group(1))}-{int(found.group(2))}")
-    return keys
+    return keys, lowered
+
+
+def _fact_keys(text: str, published: datetime | None) -> set[str]:
+    keys, lowered = _date_keys(text.lower())
+    keys |= _relative_dates(lowered, published)
+    lowered = _KOREAN_DAY.sub(" ", lowered)
+    values, rest = _korean_numbers(lowered)
+    values |= _word_numbers(rest)
+    for found in _NUMBER.finditer(rest):
+        number = _value(found.group(1))
+        unit = (found.group(2) or "").rstrip(".")
+        if number is None:
+            continue
+        if unit in _MULTIPLIERS:
+            values.add(round(number * _MULTIPLIERS[unit]))
+        elif 1900 <= number <= 2100 and number.is_integer():
+            keys.add(f"y:{int(number)}")
+        else:
+            values.add(round(number))
+    return keys | {f"n:{v}" for v in values if 10 <= v < 10**15}
 
 
 @lru_cache(maxsize=16384)  # names recur from article to article; bounded (about 2 MB), per worker
@@ -175,27 +223,128 @@ def name_key(word: str) -> str | None:
     return f"p:{skeleton[:4]}" if len(skeleton) >= 3 else None
 
 
-def entity_keys(title: str, text: str) -> frozenset[str]:
-    body = f"{title}\n{text}"
-    strong = _number_keys(body) | _date_keys(body)
-    names = {key for word in set(_NAME.findall(body)) if (key := name_key(word))}
-    ordered = sorted(strong) + sorted(names)
-    return frozenset(ordered[:MAX_KEYS])
+def _name_keys(title: str, text: str) -> set[str]:
+    """Entities of the alias table, in title and text; other names only from the text (a headline
+    capitalises every word), and only words never written there in lower case."""
+    keys: set[str] = set()
+    lowered, masked = text.lower(), list(text)
+    for found in _ALIAS.finditer(f"{title.lower()}\n{lowered}"):
+        keys.add(f"e:{_ALIAS_ENTITY[(found.lastindex or 1) - 1]}")
+    for found in _ALIAS.finditer(lowered):
+        if len(lowered) == len(text):  # a named entity is no other name
+            masked[found.start() : found.end()] = " " * (found.end() - found.start())
+    common = {w for w in _WORD.findall(text) if w[0].islower()}
+    words = {w for w in _NAME.findall("".join(masked)) if w.lower() not in common and w.lower() not in _NOT_NAMES}
+    keys |= {key for word in words if (key := name_key(word))}
+    return keys
 
 
-def is_strong(key: str) -> bool:
-    return not key.startswith("p:")
+def entity_keys(title: str, text: str, published: datetime | None = None) -> frozenset[str]:
+    """The report's keys; `published` (when known) dates "on Saturday" or "19일"."""
+    facts = sorted(_fact_keys(f"{title}\n{text}", published))
+    when = [f"t:{published.date().isoformat()}"] if published else []
+    names = sorted(_name_keys(title, text))
+    return frozenset(when + facts[: MAX_KEYS // 2] + names[: MAX_KEYS - min(len(facts), MAX_KEYS // 2)])
 
 
-def is_same_story(mine: Iterable[str], theirs: Iterable[str]) -> bool:
-    """Two reports in different languages tell one story when they share two numbers or dates,
-    or one of them and most of the names of the shorter report."""
-    a, b = set(mine), set(theirs)
-    strong = {k for k in a & b if is_strong(k)}
-    if len(strong) >= 2:
-        return True
-    names_a, names_b = {k for k in a if not is_strong(k)}, {k for k in b if not is_strong(k)}
-    if not strong or not names_a or not names_b:
+def base_weight(key: str) -> float:
+    """How rare a key is anywhere: a day of the month or a round number is in much of the news."""
+    kind, _, value = key.partition(":")
+    if kind == "n":
+        digits = value.rstrip("0")
+        if int(value) < 100:
+            return 0.4
+        return 0.5 if len(digits) == 1 else 1.0 if len(digits) == 2 else 1.5
+    if kind == "d":
+        return 0.7
+    if kind == "e":
+        return 0.2 if value in COMMON else 1.0
+    if kind == "p":
+        return 0.5
+    return 0.0  # y:, t: and l: are never evidence
+
+
+def is_lookup_key(key: str) -> bool:
+    """Keys worth an index lookup for candidate stories: facts and the less common names."""
+    return key[0] in "ndp" or (key[0] == "e" and key[2:] not in COMMON)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Why a report joins a story in another language: the keys both have, and their weight."""
+
+    story: str
+    score: float
+    keys: tuple[str, ...]
+
+
+FACTS_NEEDED = 0.7  # weight of the shared numbers and dates: a day of the month at least
+NAMES_NEEDED = 1.0  # ... of the shared names: one that is not in most of the domain's news
+FACTS_COVERED = 0.5  # share of the lighter report's facts that the other has
+NAMES_COVERED = 0.3  # ... of its names (Hangul and Cyrillic spellings of the rarer ones often differ)
+SCORE_NEEDED = 2.0  # all shared keys, each discounted by how many of the window's stories have it
+
+
+PUBLISHED_WITHIN = 3  # days between the reports' publication dates, where both are known
+
+
+def _days_apart(mine: Iterable[str], theirs: Iterable[str]) -> int:
+    days = [[date.fromisoformat(k[2:]) for k in keys if k[0] == "t"] for keys in (mine, theirs)]
+    if not days[0] or not days[1]:
+        return 0
+    return min(abs((a - b).days) for a in days[0] for b in days[1])
+
+
+def _weigh(keys: Iterable[str], kinds: str) -> float:
+    return sum(base_weight(k) for k in keys if k[0] in kinds)
+
+
+def _apart(mine: frozenset[str], theirs: set[str]) -> bool:
+    """Published days apart, or written about different years: two events whatever else they share."""
+    years_mine, years_theirs = {k for k in mine if k[0] == "y"}, {k for k in theirs if k[0] == "y"}
+    return bool(years_mine and years_theirs and not years_mine & years_theirs) or (
+        _days_apart(mine, theirs) > PUBLISHED_WITHIN
+    )
+
+
+def _agree(shared: list[str], mine: frozenset[str], theirs: set[str]) -> bool:
+    facts, names = _weigh(shared, "nd"), _weigh(shared, "ep")
+    if facts < FACTS_NEEDED or names < NAMES_NEEDED:
         return False
-    shared = len(names_a & names_b)
-    return shared >= 3 and shared / min(len(names_a), len(names_b)) >= 0.5
+    if max(base_weight(k) for k in shared if k[0] in "nd") < FACTS_NEEDED:
+        return False  # only small or round numbers in common: no day, no precise figure
+    # Each report's own facts (and names) mostly in the other: not two events told with the same actors.
+    return facts >= FACTS_COVERED * min(_weigh(mine, "nd"), _weigh(theirs, "nd")) and names >= NAMES_COVERED * min(
+        _weigh(mine, "ep"), _weigh(theirs, "ep")
+    )
+
+
+def _evidence(mine: frozenset[str], theirs: Iterable[str], spread: Mapping[str, int]) -> Link | None:
+    theirs = set(theirs)
+    shared = sorted(k for k in mine & theirs if base_weight(k) > 0)
+    if _apart(mine, theirs) or not _agree(shared, mine, theirs):
+        return None
+    score = sum(base_weight(k) / (1.0 + 0.5 * math.log2(max(1, spread.get(k, 1)))) for k in shared)
+    return Link(story="", score=round(score, 2), keys=tuple(shared)) if score >= SCORE_NEEDED else None
+
+
+def best_link(mine: frozenset[str], language: str, candidates: Mapping[str, set[str]]) -> Link | None:
+    """The story among `candidates` (story id: its keys) that the report's keys tie it to, if any.
+
+    A story that already has a report in this language is never joined on keys: the text of
+    that report was compared, and it was not a copy.
+    """
+    spread = Counter(key for keys in candidates.values() for key in keys)
+    best: Link | None = None
+    for story, theirs in candidates.items():
+        if f"l:{language}" in theirs:
+            continue
+        found = _evidence(mine, theirs, spread)
+        if found is not None and (best is None or found.score > best.score):
+            best = Link(story=story, score=found.score, keys=found.keys)
+    return best
+
+
+def is_same_event(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether two reports' keys alone tie them, with nothing else in the window."""
+    return _evidence(mine, theirs, {}) is not None

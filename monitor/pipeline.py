@@ -304,7 +304,9 @@ async def process_link(
     )
     with stages.timings.measure("match"):
         matches = stages.matcher.matches(article.title, article.text)
-    return await stages.filer.file(Filing(article, matches, prepared.fingerprint, prepared.keys))
+    # Keys date "on Saturday" by the page's own date; with only the feed's, they are made again with it.
+    keys = prepared.keys if extracted.published or not link.published else None
+    return await stages.filer.file(Filing(article, matches, prepared.fingerprint, keys))
 
 
 async def _fetch_article(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.dedupe import best_copy, fingerprint
-from monitor.domain import Article, Fingerprint, Match
-from monitor.entities import entity_keys, is_same_story, is_strong
+from monitor.domain import Article, Fingerprint, Join, Match
+from monitor.entities import best_link, entity_keys, is_lookup_key
 from monitor.store import Store, Transaction
 from monitor.timing import Timings
 from monitor.topics import Topic
@@ -31,13 +31,30 @@ class Filed:
     alerts: tuple[tuple[str, str], ...]  # (topic, kind) written
 
 
-def _other_language_story(tx: Transaction, article: Article, keys: frozenset[str], now: datetime) -> str | None:
-    strong = [k for k in keys if is_strong(k)]
-    if not strong:
+def _other_language_story(
+    tx: Transaction, article: Article, keys: frozenset[str], now: datetime
+) -> tuple[str, Join] | None:
+    lookup = [k for k in keys if is_lookup_key(k)]
+    if not lookup:
         return None  # nothing language-independent to link on: no query
-    candidates = tx.cross_language_candidates(strong, article.language, now - CROSS_LANGUAGE_WINDOW)
-    linked = [(len(keys & theirs), story) for story, theirs in candidates.items() if is_same_story(keys, theirs)]
-    return max(linked)[1] if linked else None
+    link = best_link(keys, article.language, tx.keyed_stories(lookup, now - CROSS_LANGUAGE_WINDOW))
+    if link is None:
+        return None
+    return link.story, Join("other-language", keys=link.keys, score=link.score)
+
+
+def _find(
+    tx: Transaction, article: Article, mark: Fingerprint, keys: frozenset[str], now: datetime
+) -> tuple[str, Join] | None:
+    """The story the article belongs to, and why; None for a story of its own."""
+    exact = tx.find_exact(mark.exact)
+    if exact is not None:
+        return exact[0], Join("same-text", article_id=exact[1])
+    copy = best_copy(mark, tx.candidates(mark.bands))
+    if copy is not None:
+        join = Join("near-duplicate", copy.article_id, jaccard=copy.jaccard, containment=copy.containment)
+        return copy.story_id, join
+    return _other_language_story(tx, article, keys, now)
 
 
 def _story(
@@ -45,17 +62,15 @@ def _story(
 ) -> tuple[str, str, int]:
     """Put the article in its story (or a new one): (story id, how it was found, article id)."""
     with timings.measure("dedupe"):
-        found = tx.find_exact(mark.exact)
-        how = "same-text"
-        if found is None:
-            found, how = best_copy(mark, tx.candidates(mark.bands)), "near-duplicate"
-        if found is None:
-            found, how = _other_language_story(tx, article, keys, now), "other-language"
+        found = _find(tx, article, mark, keys, now)
     if found is None:
-        found, how = tx.new_story(article.title, now, article.language), "new-story"
+        story, join = tx.new_story(article.title, now, article.language), Join("new-story")
     else:
-        tx.join_story(found, now)
-    return found, how, tx.add_article(article, mark, found, joined_by=how)
+        story, join = found
+        tx.join_story(story, now)
+    article_id = tx.add_article(article, mark, story, joined_by=join.how, detail=join.to_json())
+    tx.add_story_keys(story, keys | {f"l:{article.language}"}, now, new_story=join.how == "new-story")
+    return story, join.how, article_id
 
 
 def _surges(
@@ -115,7 +130,9 @@ def file_articles(
             (
                 filing,
                 filing.mark or fingerprint(filing.article.text),
-                entity_keys(filing.article.title, filing.article.text) if filing.keys is None else filing.keys,
+                entity_keys(filing.article.title, filing.article.text, filing.article.published)
+                if filing.keys is None
+                else filing.keys,
             )
             for filing in batch
         ]
@@ -132,7 +149,6 @@ def file_articles(
                 continue
             stored.add(article.canonical_url)
             story, how, article_id = _story(tx, article, mark, keys, now=now, timings=inner)
-            tx.add_story_keys(story, keys, new_story=how == "new-story")
             with inner.measure("alert"):
                 alerts = _alerts(tx, story, article_id, filing.matches, now=now, channels_for=channels_for)
                 if how != "new-story":

@@ -51,7 +51,7 @@ def prepare(html: bytes, url: str, measure_memory: bool = True) -> Prepared:
     mark, keys = None, frozenset[str]()
     if isinstance(extracted, Extracted):
         mark = fingerprint(extracted.text)
-        keys = entity_keys(extracted.title, extracted.text)
+        keys = entity_keys(extracted.title, extracted.text, extracted.published)
     now = time.process_time()
     memory = peak_rss_mb() if measure_memory else 0.0
     return Prepared(extracted, mark, keys, now - started, memory, os.getpid(), now)

@@ -27,6 +27,7 @@ from monitor.domain import (
     Delivery,
     Evidence,
     Fingerprint,
+    Join,
     Match,
     SourceHealthChange,
     SourceState,
@@ -226,11 +227,11 @@ class _Hot:
         .returning(_articles.c.id)
     )
     exact = (
-        select(_articles.c.story_id)
+        select(_articles.c.story_id, _articles.c.id)
         .where(_articles.c.exact_hash == bindparam("hash"), _articles.c.story_id.is_not(None))
         .limit(1)
     )
-    candidates = select(_articles.c.story_id, _articles.c.minhash, _articles.c.shingles).where(
+    candidates = select(_articles.c.story_id, _articles.c.minhash, _articles.c.shingles, _articles.c.id).where(
         _articles.c.id.in_(select(_bands.c.article_id).where(_bands.c.band.in_(bindparam("bands", expanding=True))))
     )
     new_story = insert(_stories)
@@ -239,22 +240,20 @@ class _Hot:
         .where(_stories.c.id == bindparam("story"))
         .values(copies=_stories.c.copies + 1, last_seen=bindparam("now"))
     )
-    other_language = select(_keys.c.story_id, _keys.c.key).where(
-        _keys.c.story_id.in_(
-            select(_keys.c.story_id)
-            .join(_stories, _stories.c.id == _keys.c.story_id)
-            .where(
-                _keys.c.key.in_(bindparam("keys", expanding=True)),
-                _stories.c.last_seen >= bindparam("since"),
-                _stories.c.language != bindparam("language"),
-            )
-            .distinct()
-            .limit(50)
-        )
+    # Window-bounded on the key's index: the stories of the last few days that have one of the keys.
+    keyed = select(_keys.c.story_id, _keys.c.key).where(
+        _keys.c.key.in_(bindparam("keys", expanding=True)), _keys.c.seen >= bindparam("since")
     )
+    story_keys = select(_keys.c.story_id, _keys.c.key).where(_keys.c.story_id.in_(bindparam("stories", expanding=True)))
     add_keys = insert(_keys)
-    add_new_keys = sqlite_insert(_keys).on_conflict_do_nothing()
-    add_new_keys_postgresql = postgresql_insert(_keys).on_conflict_do_nothing()
+    upsert_keys_sqlite = sqlite_insert(_keys)
+    upsert_keys_sqlite = upsert_keys_sqlite.on_conflict_do_update(
+        index_elements=["key", "story_id"], set_={"seen": upsert_keys_sqlite.excluded.seen}
+    )
+    upsert_keys_postgresql = postgresql_insert(_keys)
+    upsert_keys_postgresql = upsert_keys_postgresql.on_conflict_do_update(
+        index_elements=["key", "story_id"], set_={"seen": upsert_keys_postgresql.excluded.seen}
+    )
     add_article = insert(_articles).returning(_articles.c.id)
     add_bands = insert(_bands)
     alerted = select(AlertRow.topic).where(AlertRow.story_id == bindparam("story"), AlertRow.kind == "match")
@@ -272,15 +271,17 @@ class Transaction:
         """Those of the canonical URLs that an article already has."""
         return set(self._db.execute(_Hot.stored, {"urls": list(canonical_urls)}).scalars())
 
-    def find_exact(self, exact_hash: str) -> str | None:
-        return self._db.execute(_Hot.exact, {"hash": exact_hash}).scalar()
+    def find_exact(self, exact_hash: str) -> tuple[str, int] | None:
+        """(story, article) of a stored article with this exact text."""
+        row = self._db.execute(_Hot.exact, {"hash": exact_hash}).first()
+        return None if row is None else (row[0], row[1])
 
     def candidates(self, bands: Iterable[str]) -> list[Candidate]:
         """Stored articles sharing at least one LSH band (an index lookup per band)."""
         rows = self._db.execute(_Hot.candidates, {"bands": list(bands)})
         return [
-            Candidate(story_id=story, minhash=_unpack(minhash), shingles=shingles)
-            for story, minhash, shingles in rows
+            Candidate(story_id=story, minhash=_unpack(minhash), shingles=shingles, article_id=article_id)
+            for story, minhash, shingles, article_id in rows
             if story is not None and minhash is not None and shingles is not None
         ]
 
@@ -293,26 +294,32 @@ class Transaction:
     def join_story(self, story_id: str, now: datetime) -> None:
         self._db.execute(_Hot.join_story, {"story": story_id, "now": now})
 
-    def cross_language_candidates(self, keys: Iterable[str], language: str, since: datetime) -> dict[str, set[str]]:
-        """Stories in another language, seen since `since`, sharing one of `keys`: their keys."""
+    def keyed_stories(self, keys: Iterable[str], since: datetime, *, limit: int = 30) -> dict[str, set[str]]:
+        """Every key of the stories (at most `limit`, those sharing most of `keys`) that had one of
+        `keys` since `since`."""
         wanted = list(keys)
         if not wanted:
             return {}
+        shared: dict[str, int] = {}
+        for story, _ in self._db.execute(_Hot.keyed, {"keys": wanted, "since": since}):
+            shared[story] = shared.get(story, 0) + 1
+        chosen = sorted(shared, key=lambda story: -shared[story])[:limit]
         found: dict[str, set[str]] = {}
-        rows = self._db.execute(_Hot.other_language, {"keys": wanted, "since": since, "language": language})
-        for story, key in rows:
-            found.setdefault(story, set()).add(key)
+        if chosen:
+            for story, key in self._db.execute(_Hot.story_keys, {"stories": chosen}):
+                found.setdefault(story, set()).add(key)
         return found
 
-    def add_story_keys(self, story_id: str, keys: Iterable[str], *, new_story: bool = False) -> None:
-        rows = [{"key": k, "story_id": story_id} for k in set(keys)]
+    def add_story_keys(self, story_id: str, keys: Iterable[str], now: datetime, *, new_story: bool = False) -> None:
+        rows = [{"key": k, "story_id": story_id, "seen": now} for k in set(keys)]
         if not rows:
             return
         if new_story:
             self._db.execute(_Hot.add_keys, rows)
-        else:  # the story has some of them already
+        else:  # the story has some of them already: they are seen again now
             db = self._db
-            db.execute(_Hot.add_new_keys_postgresql if db.dialect.name == "postgresql" else _Hot.add_new_keys, rows)
+            upsert = _Hot.upsert_keys_postgresql if db.dialect.name == "postgresql" else _Hot.upsert_keys_sqlite
+            db.execute(upsert, rows)
 
     def alerted_topics(self, story_id: str) -> set[str]:
         """Topics the story already has a first ("match") alert for."""
@@ -335,9 +342,12 @@ class Transaction:
             return None
         return (row[0], row[1])
 
-    def add_article(self, article: Article, fingerprint: Fingerprint, story_id: str, joined_by: str = "") -> int:
+    def add_article(
+        self, article: Article, fingerprint: Fingerprint, story_id: str, joined_by: str = "", detail: str = ""
+    ) -> int:
         values = dict(
             joined_by=joined_by or None,
+            join_detail=detail or None,
             source=article.source,
             url=article.url,
             canonical_url=article.canonical_url,
@@ -706,11 +716,13 @@ class Store:
             article = session.get_one(ArticleRow, alert.article_id)
             match = session.get_one(MatchRow, alert.match_id)
             story = session.get_one(StoryRow, alert.story_id)
-            outlets = session.scalars(
-                select(ArticleRow.source)
-                .where(ArticleRow.story_id == alert.story_id, ArticleRow.source != article.source)
-                .distinct()
-            )
+            reports = session.execute(
+                select(ArticleRow.id, ArticleRow.source, ArticleRow.language, ArticleRow.joined_by)
+                .add_columns(ArticleRow.join_detail)
+                .where(ArticleRow.story_id == alert.story_id, ArticleRow.status == "ok")
+                .order_by(ArticleRow.id)
+            ).all()
+            outlets = {r.source for r in reports if r.source != article.source}
             return AlertView(
                 id=alert.id,
                 topic=alert.topic,
@@ -724,6 +736,10 @@ class Store:
                     for e in match.evidence
                 ),
                 other_outlets=tuple(sorted(outlets)),
+                story_reports=tuple(
+                    f"article {r.id}, {r.source} [{r.language}]: {Join.from_row(r.joined_by, r.join_detail).describe()}"
+                    for r in reports
+                ),
             )
 
     def finish_delivery(self, delivery_id: int, *, now: datetime, error: str | None, retry_at: datetime | None) -> None:

@@ -96,9 +96,14 @@ class StoryKeyRow(Base):
     """Language-independent keys of a story (numbers, dates, names), for cross-language links."""
 
     __tablename__ = "story_keys"
+    __table_args__ = (
+        Index("ix_story_keys_key_seen", "key", "seen"),
+        Index("ix_story_keys_story_id", "story_id"),
+    )
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     story_id: Mapped[str] = mapped_column(ForeignKey("stories.id"), primary_key=True)
+    seen: Mapped[datetime | None]  # when a report of the story last had the key: lookups stay in the window
 
 
 class ArticleRow(Base):
@@ -121,7 +126,9 @@ class ArticleRow(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)  # sorted uint32 shingle hashes
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id"), index=True)
-    joined_by: Mapped[str | None] = mapped_column(String(20))  # new-story | same-text | near-duplicate | other-language
+    # new-story | same-text | near-duplicate | other-language | split, and the evidence (`monitor.stories.Join`)
+    joined_by: Mapped[str | None] = mapped_column(String(20))
+    join_detail: Mapped[str | None] = mapped_column(Text)
 
 
 class BandRow(Base):

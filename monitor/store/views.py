@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from monitor.domain import Join
 from monitor.errors import StoreError
 from monitor.store.tables import AlertRow, ArticleRow, BacklogRow, DeliveryRow, SourceRow, StoryRow
 
@@ -41,6 +42,8 @@ class CopyView:
     language: str | None
     seen: datetime
     joined_by: str | None
+    article_id: int = 0
+    why: str = ""  # `Join.describe()`: the evidence that put it in the story
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +168,15 @@ class Views:
                     ArticleRow.language,
                     ArticleRow.fetched_at,
                     ArticleRow.joined_by,
+                    ArticleRow.id,
+                    ArticleRow.join_detail,
                 )
                 .where(ArticleRow.story_id.in_(ids))
                 .order_by(ArticleRow.id)
             )
-            for story, source, url, language, seen, joined in session.execute(query):
-                copies[story or ""].append(CopyView(source, url, language, seen, joined))
+            for story, source, url, language, seen, joined, article_id, detail in session.execute(query):
+                why = Join.from_row(joined, detail).describe()
+                copies[story or ""].append(CopyView(source, url, language, seen, joined, article_id, why))
             alerts: dict[str, list[AlertRef]] = defaultdict(list)
             query_alerts = (
                 select(AlertRow.story_id, AlertRow.id, AlertRow.topic, AlertRow.kind)

@@ -119,7 +119,15 @@ def _story(story: StoryView) -> dict[str, Any]:
         "first_seen": iso(story.first_seen),
         "last_seen": iso(story.last_seen),
         "copies": [
-            {"source": c.source, "url": c.url, "language": c.language, "joined_by": c.joined_by, "seen": iso(c.seen)}
+            {
+                "article_id": c.article_id,
+                "source": c.source,
+                "url": c.url,
+                "language": c.language,
+                "joined_by": c.joined_by,
+                "why": c.why,
+                "seen": iso(c.seen),
+            }
             for c in story.copies
         ],
         "alerts": [{"id": a.id, "topic": a.topic, "kind": a.kind} for a in story.alerts],

@@ -50,7 +50,8 @@ def test_copy_variants_join_the_original() -> None:
     for name, copy in copies.items():
         mark = fingerprint(copy)
         assert set(mark.bands) & set(fingerprint(REPORT).bands), f"{name}: no shared band"
-        assert best_copy(mark, [stored(REPORT)]) == "story-1", name
+        found = best_copy(mark, [stored(REPORT)])
+        assert found is not None and found.story_id == "story-1", name
 
 
 def test_a_different_event_with_similar_wording_is_not_a_copy() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from monitor.entities import entity_keys, is_same_story, name_key
+from monitor.entities import entity_keys, is_same_event, name_key
 from tests.support.newsweb import CROSS_LANGUAGE
 
 
@@ -17,6 +17,6 @@ def test_numbers_dates_and_names_are_language_independent() -> None:
 
 
 def test_a_rewrite_is_the_same_story_and_another_event_is_not() -> None:
-    assert is_same_story(keys("en"), keys("ru"))
-    assert not is_same_story(keys("en"), keys("ru-other"))
-    assert not is_same_story(keys("ru"), keys("ru-other"))
+    assert is_same_event(keys("en"), keys("ru"))
+    assert not is_same_event(keys("en"), keys("ru-other"))
+    assert not is_same_event(keys("ru"), keys("ru-other"))
