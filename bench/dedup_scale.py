@@ -1,13 +1,15 @@
-"""Per-article dedup time as the store grows: 1 k, 100 k and 1 M stored articles (SQLite).
+"""Per-article filing time as the store grows: 1 k, 100 k and 1 M stored articles (SQLite).
 
     python -m bench.dedup_scale [--sizes 1000,100000,1000000] [--database sqlite:///bench/out/scale.db]
 
 The background articles are loaded in bulk (negative ids, clear of the timed path's)
-with random MinHash signatures (unrelated articles: what fills a real store) and their
-42 band rows each. At each size, 200 new
-articles go through the real path, in one transaction each: fingerprint, exact-hash
-lookup, band lookup, MinHash estimate and exact check of the candidates, insert of the
-article and its bands. Half of them are copies of articles inserted earlier at that size.
+with random MinHash signatures (unrelated articles: what fills a real store), their
+42 band rows each, and 12 cross-language keys per story (numbers, days, names of the
+alias table, name skeletons) last seen at random over the past year. At each size, 200
+new articles, each with a few figures, a day and names, go through `file_articles` one
+transaction each: exact-hash lookup, band lookup and exact check of the candidates,
+the window-bounded key lookup and the cross-language decision, the inserts. Half of
+them are copies of articles inserted earlier at that size.
 """
 
 from __future__ import annotations
@@ -16,26 +18,55 @@ import argparse
 import random
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import insert, text
 
-from monitor.dedupe import band_keys, best_copy, fingerprint
+from monitor.aliases import ALIASES
+from monitor.dedupe import band_keys
 from monitor.domain import Article
 from monitor.store import open_store
 from monitor.store.repository import _pack
-from monitor.store.tables import ArticleRow, BandRow, StoryRow
+from monitor.store.tables import ArticleRow, BandRow, StoryKeyRow, StoryRow
+from monitor.stories import Filing, file_articles
 
 NOW = datetime(2024, 11, 5, tzinfo=UTC)
 WORDS = [f"w{n}" for n in range(20000)]
 
 
+ENTITIES = sorted(ALIASES)
+MONTHS = [m.title() for m in "january february march april may june july august september october november december".split(" ")]
+
+
 def article_text(rng: random.Random) -> str:
-    return " ".join(
-        " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))) + "." for _ in range(rng.randint(8, 14))
+    facts = (
+        f"On {MONTHS[rng.randrange(12)]} {rng.randint(1, 28)} officials in {ALIASES[rng.choice(ENTITIES)][0].title()} "
+        f"said {rng.randint(100, 99999):,} people and {rng.randint(10, 999)} vehicles had moved."
     )
+    return (
+        facts
+        + " "
+        + " ".join(
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))) + "." for _ in range(rng.randint(8, 14))
+        )
+    )
+
+
+def background_keys(rng: np.random.Generator, count: int) -> list[str]:
+    kinds = rng.integers(0, 4, size=count)
+    keys = []
+    for kind in kinds:
+        if kind == 0:
+            keys.append(f"n:{int(rng.integers(10, 10**6))}")
+        elif kind == 1:
+            keys.append(f"d:{int(rng.integers(1, 13))}-{int(rng.integers(1, 29))}")
+        elif kind == 2:
+            keys.append(f"e:{ENTITIES[int(rng.integers(0, len(ENTITIES)))]}")
+        else:
+            keys.append(f"p:{int(rng.integers(0, 20000)):x}")
+    return keys
 
 
 def load(store, start: int, stop: int, rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
@@ -70,6 +101,15 @@ def load(store, start: int, stop: int, rng: np.random.Generator) -> None:  # typ
                     for i, sig in zip(ids, signatures, strict=True)
                 ],
             )
+            seen = [NOW - timedelta(days=float(d)) for d in rng.uniform(0, 365, size=len(ids))]
+            db.execute(
+                insert(StoryKeyRow),
+                [
+                    {"key": key, "story_id": f"bg{i}", "seen": when}
+                    for i, when in zip(ids, seen, strict=True)
+                    for key in set(background_keys(rng, 12))
+                ],
+            )
             db.execute(
                 insert(BandRow),
                 [
@@ -98,17 +138,7 @@ def timed_round(store, rng: random.Random, size: int, count: int = 200) -> list[
             fetched_at=NOW,
         )
         started = time.perf_counter()
-        mark = fingerprint(article.text)  # in the service a worker process does this
-        with store.transaction() as tx:
-            exact, copy = tx.find_exact(mark.exact), None
-            if exact is None:
-                copy = best_copy(mark, tx.candidates(mark.bands))
-            story = exact[0] if exact else copy.story_id if copy else None
-            if story is None:
-                story = tx.new_story(article.title, NOW)
-            else:
-                tx.join_story(story, NOW)
-            tx.add_article(article, mark, story)
+        file_articles([Filing(article, [])], store=store, topics=[], now=NOW, channels_for=lambda topic: [])
         times.append((time.perf_counter() - started) * 1000)
     return times
 

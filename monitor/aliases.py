@@ -135,7 +135,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "한국",
         "남한",
     ),
-    "usa": ("united states", "u.s.", "america", "american", "сша", "америк", "미국"),
+    "usa": ("united states", "america", "american", "сша", "америк", "미국"),
     "china": ("china", "chinese", "китай", "китая", "китаю", "китаї", "중국"),
     "moscow": ("moscow", "москв", "모스크바"),
     "pyongyang": ("pyongyang", "пхеньян", "평양"),

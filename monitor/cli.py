@@ -152,13 +152,16 @@ def demo(ctx: click.Context) -> None:
         sys.exit(1)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @config_option
 @click.option("--limit", default=20, show_default=True, help="how many stories, most recent first")
 @click.pass_context
 @handle_errors
 def stories(ctx: click.Context, limit: int) -> None:
-    """Recent stories: first and last seen, every copy (outlet, URL, time, language), alerts."""
+    """Recent stories: first and last seen, every copy (outlet, URL, time, language) and why it
+    is in the story, alerts (a wrong join: `monitor stories split ARTICLE_ID`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from monitor.store import open_store
 
     store = open_store(settings_from(ctx).database.url)
@@ -180,6 +183,41 @@ def stories(ctx: click.Context, limit: int) -> None:
                 )
     finally:
         store.close()
+
+
+@stories.command("split")
+@config_option
+@click.argument("article_id", type=int)
+@click.pass_context
+@handle_errors
+def stories_split(ctx: click.Context, article_id: int) -> None:
+    """Take a wrongly joined article out of its story into one of its own, and match it again: it
+    is alerted for the topics it matches (the alerts go out at the next `monitor run`)."""
+    from datetime import UTC, datetime
+
+    from monitor.service import load_topics
+    from monitor.store import SplitError, open_store
+    from monitor.stories import split_article
+    from monitor.topics import TopicMatcher
+
+    settings = settings_from(ctx)
+    matcher = TopicMatcher(load_topics(settings))
+    store = open_store(settings.database.url)
+    try:
+        done = split_article(
+            article_id,
+            store=store,
+            match=matcher.matches,
+            now=datetime.now(UTC),
+            channels_for=lambda topic: [c.name for c in settings.channels if c.enabled and c.wants(topic)],
+        )
+    except SplitError as exc:
+        click.echo(f"cannot split: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    alerted = ", ".join(done.alerted) or "none (it matches no topic, or its story was alerted already)"
+    click.echo(f"article {article_id} is now story {done.new_story} (was in {done.old_story}); new alerts: {alerted}")
 
 
 @cli.group(invoke_without_command=True)

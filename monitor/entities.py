@@ -94,29 +94,63 @@ _CONSONANT_CLASSES = str.maketrans({"c": "k", "q": "k", "w": "v", "z": "s", "x":
 
 def _alias_form(form: str) -> str:
     """A form as a pattern: Latin words whole; Cyrillic and Hangul words as stems that endings and
-    particles follow, a final к/г/х also as the ц/з/с it becomes before some endings (Курськ, у Курську;
-    Владивосток, у Владивостоці)."""
-    words = []
-    for word in form.split():
+    particles follow. A Cyrillic word loses its final vowel (Рада, Ради; a lone short word keeps it:
+    НАТО), and a final к/г/х may be the ц/з/с it becomes before some endings (у Владивостоці)."""
+    words = form.split()
+    parts = []
+    for word in words:
         if word.isascii():
-            words.append(re.escape(word))
+            parts.append(re.escape(word))
             continue
-        stem = re.escape(word)
-        if word[-1] in _MUTATIONS:
-            stem = f"{re.escape(word[:-1])}[{word[-1]}{_MUTATIONS[word[-1]]}]"
-        words.append(stem + r"\w*")
-    return r"[\s-]+".join(words) + (r"(?![a-z])" if form.isascii() else "")
+        root = word[:-1] if word[-1] in _VOWELS and len(word) >= (3 if len(words) > 1 else 5) else word
+        stem = re.escape(root)
+        if root[-1] in _MUTATIONS:
+            stem = f"{re.escape(root[:-1])}[{root[-1]}{_MUTATIONS[root[-1]]}]"
+        parts.append(stem + r"\w*")
+    return r"[\s-]+".join(parts) + (r"(?![a-z])" if form.isascii() else "")
 
 
+_VOWELS = frozenset("аеёиоуыэюяіїєйь")
 _MUTATIONS = {"к": "ц", "г": "з", "х": "с"}
-_ALIAS_FORMS = sorted(((f, entity) for entity, forms in ALIASES.items() for f in forms), key=lambda f: -len(f[0]))
-_ALIAS = re.compile(r"(?<!\w)(?:" + "|".join(f"({_alias_form(f)})" for f, _ in _ALIAS_FORMS) + ")")
-_ALIAS_ENTITY = [entity for _, entity in _ALIAS_FORMS]
+
+
+def _alias_index() -> dict[str, list[tuple[re.Pattern[str], str]]]:
+    """Forms by the first (up to) three letters of their first word, longest form first: a text's
+    words are looked up there, rather than trying hundreds of alternatives at every word."""
+    index: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for form, entity in sorted(((f, e) for e, forms in ALIASES.items() for f in forms), key=lambda f: -len(f[0])):
+        index.setdefault(form.split()[0][:3], []).append((re.compile(_alias_form(form)), entity))
+    return index
+
+
+_ALIAS_INDEX = _alias_index()
+_TOKEN = re.compile(r"\w+")
 # Capitalised, but not names: they would tie every report of a month or a weekday.
 _NOT_NAMES = frozenset(
     f"{_MONTH_WORDS[0]} {_WEEKDAY_WORDS[0]} the a an in on at by for of and but he she it they we this that his "
     "her its their after before while when as if said".split()
 )
+
+
+def _aliases(lowered: str) -> list[tuple[str, int, int]]:
+    """(entity, start, end) of each form of the alias table in a lower-cased text, in order."""
+    hits = []
+    for word in {w for w in _TOKEN.findall(lowered) if w[:3] in _ALIAS_INDEX or w[:2] in _ALIAS_INDEX}:
+        patterns = _ALIAS_INDEX.get(word[:3], []) + _ALIAS_INDEX.get(word[:2], [])
+        start = lowered.find(word)
+        while start != -1:
+            end = start + len(word)
+            if (start == 0 or not _TOKEN.match(lowered, start - 1)) and not _TOKEN.match(lowered, end):
+                found = next(((e, hit) for pattern, e in patterns if (hit := pattern.match(lowered, start))), None)
+                if found is not None:
+                    hits.append((start, -found[1].end(), found[0]))
+            start = lowered.find(word, end)
+    covered, spans = 0, []
+    for start, neg_end, entity in sorted(hits):
+        if start >= covered:
+            covered = -neg_end
+            spans.append((entity, start, covered))
+    return spans
 
 
 def _value(digits: str) -> float | None:
@@ -171,18 +205,24 @@ def _relative_dates(lowered: str, published: datetime | None) -> set[str]:
 def _date_keys(lowered: str) -> tuple[set[str], str]:
     """Days of months (and the years of numeric dates), and the text without them."""
     keys, pairs = set(), []
-    for pattern in (_DAY_MONTH, _MONTH_DAY, _KOREAN_DATE, _NUMERIC_DATE):
-        for found in pattern.finditer(lowered):
-            groups = found.groups()
-            if pattern is _DAY_MONTH:
-                pairs.append((groups[0], groups[1]))
-            elif pattern is _MONTH_DAY or pattern is _KOREAN_DATE:
-                pairs.append((groups[1], groups[0]))
-            else:
-                iso_year, iso_month, iso_day, day, month, year = groups
-                pairs.append((iso_day or day, iso_month or month))
-                keys.add(f"y:{iso_year or year}")
-        lowered = pattern.sub(" ", lowered)
+
+    def day_month(found: re.Match[str]) -> str:
+        pairs.append((found.group(1), found.group(2)))
+        return " "
+
+    def month_day(found: re.Match[str]) -> str:
+        pairs.append((found.group(2), found.group(1)))
+        return " "
+
+    def numeric(found: re.Match[str]) -> str:
+        iso_year, iso_month, iso_day, day, month, year = found.groups()
+        pairs.append((iso_day or day, iso_month or month))
+        keys.add(f"y:{iso_year or year}")
+        return " "
+
+    for pattern, take in ((_DAY_MONTH, day_month), (_MONTH_DAY, month_day), (_KOREAN_DATE, month_day)):
+        lowered = pattern.sub(take, lowered)
+    lowered = _NUMERIC_DATE.sub(numeric, lowered)
     for day, month in pairs:
         number = _MONTHS.get(month) or (int(month) if month.isdigit() else 0)
         if 1 <= number <= 12 and 1 <= int(day) <= 31:
@@ -228,11 +268,11 @@ def _name_keys(title: str, text: str) -> set[str]:
     capitalises every word), and only words never written there in lower case."""
     keys: set[str] = set()
     lowered, masked = text.lower(), list(text)
-    for found in _ALIAS.finditer(f"{title.lower()}\n{lowered}"):
-        keys.add(f"e:{_ALIAS_ENTITY[(found.lastindex or 1) - 1]}")
-    for found in _ALIAS.finditer(lowered):
+    keys.update(f"e:{entity}" for entity, _, _ in _aliases(title.lower()))
+    for entity, start, end in _aliases(lowered):
+        keys.add(f"e:{entity}")
         if len(lowered) == len(text):  # a named entity is no other name
-            masked[found.start() : found.end()] = " " * (found.end() - found.start())
+            masked[start:end] = " " * (end - start)
     common = {w for w in _WORD.findall(text) if w[0].islower()}
     words = {w for w in _NAME.findall("".join(masked)) if w.lower() not in common and w.lower() not in _NOT_NAMES}
     keys |= {key for word in words if (key := name_key(word))}

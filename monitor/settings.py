@@ -171,6 +171,9 @@ class _ChannelBase(_Durations):
     operator: bool = False  # also receives source health changes (ok, stale, failing, blocked)
     timezone: str = "UTC"  # for "daily at HH:MM"
 
+    def wants(self, topic: str) -> bool:
+        return self.topics is None or topic in self.topics
+
     @field_validator("mode")
     @classmethod
     def _known_mode(cls, value: str) -> str:

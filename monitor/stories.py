@@ -185,3 +185,44 @@ def _alerts(
         if alert:
             alerts.append((match.topic, "match"))
     return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    article_id: int
+    old_story: str
+    new_story: str
+    alerted: tuple[str, ...]  # topics alerted for the new story now
+
+
+def _story_keys(title: str, text: str, language: str, published: datetime | None) -> frozenset[str]:
+    return entity_keys(title, text, published) | {f"l:{language}"}
+
+
+def split_article(
+    article_id: int,
+    *,
+    store: Store,
+    match: Callable[[str, str], list[Match]],
+    now: datetime,
+    channels_for: Callable[[str], list[str]],
+) -> Split:
+    """Detach a wrongly joined article into a story of its own and match it again: it is alerted
+    for every topic it matches that its new story has no alert for (raises `SplitError`)."""
+    with store.transaction() as tx:
+        detached = tx.splits.detach(article_id, now)
+        article, story = detached.article, detached.new_story
+        keys = _story_keys(article.title, article.text, article.language, article.published)
+        tx.add_story_keys(story, keys, now, new_story=True)
+        left = [_story_keys(*report) for report in tx.splits.reports(detached.old_story)]
+        tx.splits.replace_keys(detached.old_story, frozenset().union(*left))
+        stored = tx.splits.matches(article_id)
+        alerted = []
+        for found in match(article.title, article.text):
+            match_id = stored.get(found.topic) or tx.add_match(article_id, found)
+            channels = channels_for(found.topic)
+            if tx.add_alert(
+                story_id=story, topic=found.topic, article_id=article_id, match_id=match_id, channels=channels, now=now
+            ):
+                alerted.append(found.topic)
+    return Split(article_id, detached.old_story, story, tuple(alerted))

@@ -39,10 +39,7 @@ class _Base:
     def __init__(self, settings: WebhookSettings | EmailSettings | AppriseSettings) -> None:
         self.name = settings.name
         self.is_digest = settings.is_digest
-        self._topics = settings.topics
-
-    def wants(self, topic: str) -> bool:
-        return self._topics is None or topic in self._topics
+        self.wants = settings.wants
 
 
 class WebhookChannel(_Base):

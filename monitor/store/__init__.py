@@ -2,5 +2,6 @@
 
 from monitor.store.engine import is_conflict, open_store, unavailable
 from monitor.store.repository import PollRecord, Store, Transaction
+from monitor.store.splits import SplitError
 
-__all__ = ["PollRecord", "Store", "Transaction", "is_conflict", "open_store", "unavailable"]
+__all__ = ["PollRecord", "SplitError", "Store", "Transaction", "is_conflict", "open_store", "unavailable"]

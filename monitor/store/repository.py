@@ -34,6 +34,7 @@ from monitor.domain import (
 )
 from monitor.store.backlog import Backlog
 from monitor.store.claims import Claims
+from monitor.store.splits import Splits
 from monitor.store.subscriptions import Subscriptions
 from monitor.store.tables import (
     AlertRow,
@@ -262,6 +263,7 @@ class _Hot:
 class Transaction:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.splits = Splits(session)
 
     @property
     def _db(self) -> Connection:

@@ -68,3 +68,55 @@ def test_a_story_reaching_three_outlets_gets_one_surge_alert(
     kinds = [(p["topic"], p["kind"], p["story"]["copies"]) for p in webhook.payloads()]
     assert kinds == [("dprk-troop-deployment", "match", 1), ("dprk-troop-deployment", "surge", 3)]
     assert "Widely reported (3 outlets)" in smtp.messages[-1]["Subject"]
+    # The follow-up says why each report is in the story.
+    body = smtp.messages[-1].get_body(("plain",))
+    assert body is not None
+    assert "first report of the story" in body.get_content()
+    assert body.get_content().count("near-duplicate of article ") >= 2
+
+
+def test_a_report_swallowed_by_a_wrong_join_is_split_off_and_alerted(
+    tmp_path: Path, fake_web: FakeWeb, webhook: WebhookReceiver, smtp: Any
+) -> None:
+    original = next(e for e in OWN if e["id"] == "own-kursk-en")
+    # An analysis that quotes the whole report joins its story as a near-duplicate: no alert of its own.
+    quoting = {
+        **original,
+        "id": "quoting",
+        "title": "Analysis: what the figures from Kursk tell us",
+        "text": f"{original['text']}\nA defence analyst said the count matched what allied agencies had seen.",
+    }
+    web = NewsWeb(fake_web, [original])
+    web.outlets = web.outlets[:2]
+    web.publish()
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        f'topics_file = "{TOPICS}"\n' + web.config(webhook_url=webhook.url, secret=SECRET, smtp_port=smtp.port)
+    )
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert run_monitor("run", "--once", config=config, database_url=database).code == 0
+    web.add(web.outlets[1], quoting, 20)
+    web.publish()
+    assert run_monitor("run", "--once", config=config, database_url=database).code == 0
+    assert len(webhook.payloads()) == 1
+
+    listing = run_monitor("stories", config=config, database_url=database)
+    assert listing.code == 0, listing.stderr
+    path = next(p for p, key in web.by_path.items() if key == "quoting")
+    lines = listing.stdout.splitlines()
+    line = next(n for n, text in enumerate(lines) if text.endswith(path))
+    article_id = int(lines[line].split("article ")[1].split(":")[0])
+    assert "near-duplicate of article 1 (Jaccard" in lines[line + 1] and "containment" in lines[line + 1]
+
+    split = run_monitor("stories", "split", str(article_id), config=config, database_url=database)
+    assert split.code == 0, split.stderr
+    assert "new alerts: dprk-troop-deployment" in split.stdout
+    again = run_monitor("stories", "split", str(article_id), config=config, database_url=database)
+    assert again.code == 1 and "alone in its story" in again.stderr
+    assert run_monitor("run", "--once", config=config, database_url=database).code == 0
+    alerts = webhook.payloads()
+    assert [web.by_path[p["article"]["url"].removeprefix(fake_web.base)] for p in alerts] == [
+        "own-kursk-en",
+        "quoting",
+    ]
+    assert alerts[1]["story"]["id"] != alerts[0]["story"]["id"]
