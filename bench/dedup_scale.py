@@ -18,7 +18,7 @@ import argparse
 import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ WORDS = [f"w{n}" for n in range(20000)]
 
 
 ENTITIES = sorted(ALIASES)
-MONTHS = [m.title() for m in "january february march april may june july august september october november december".split(" ")]
+MONTHS = [date(2024, month, 1).strftime("%B") for month in range(1, 13)]
 
 
 def article_text(rng: random.Random) -> str:

@@ -39,6 +39,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "biden": ("biden", "байден", "바이든"),
     "xi-jinping": ("xi jinping", "си цзиньпин", "сі цзіньпін", "시진핑"),
     "gerasimov": ("gerasimov", "герасимов", "게라시모프"),
+    "medvedev": ("medvedev", "медведев", "메드베데프"),
+    "mishustin": ("mishustin", "мишустин", "мішустін", "미슈스틴"),
+    "kozlov": ("kozlov", "козлов", "코즐로프"),
+    "choe-ryong-hae": ("choe ryong hae", "choe ryong-hae", "цой рен хэ", "чхве рьон хе", "최룡해"),
+    "pak-thae-song": ("pak thae song", "pak thae-song", "пак тхэ сон", "пак тхе сон", "박태성"),
     # institutions
     "federation-council": ("federation council", "совет федерации", "совфед", "рада федерації", "연방평의회", "상원"),
     "state-duma": (
@@ -100,6 +105,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "vladivostok": ("vladivostok", "владивосток", "블라디보스토크"),
     "khabarovsk": ("khabarovsk", "хабаровск", "хабаровськ", "하바롭스크"),
     "rason": ("rason", "расон", "라선", "나선"),
+    "tumen": ("tumen", "tumannaya", "туманн", "тумен", "туман", "두만강"),
+    "khasan": ("khasan", "хасан", "하산"),
     "wonsan": ("wonsan", "вонсан", "원산"),
     "odesa": ("odesa", "odessa", "одесс", "одес", "오데사"),
     "dnipro": ("dnipro", "днепр", "дніпр", "드니프로"),

@@ -40,7 +40,7 @@ _MULTIPLIERS = {
     **dict.fromkeys(("billion", "bn", "млрд", "миллиард", "миллиарда", "миллиардов", "мільярд", "мільярда"), 10**9),
     **dict.fromkeys(("мільярдів",), 10**9),
 }
-_KOREAN_UNITS = {"천": 10**3, "만": 10**4, "억": 10**8, "조": 10**12}
+_KOREAN_UNITS = {"만": 10**4, "억": 10**8, "조": 10**12}
 _WORD_NUMBERS = {
     word: n
     for line, start in (
@@ -63,8 +63,9 @@ _WORD_NUMBERS = {
     **dict.fromkeys(("a", "одна", "одну"), 1),
 }
 _NUMBER = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)(?:\s*([^\W\d]+))?")
-_KOREAN_NUMBER = re.compile(r"(?<![\d.,])(?:\d+(?:[.,]\d+)?\s*[천만억조]\s*)+\d*")
-_KOREAN_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*([천만억조]?)")
+_KOREAN_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?\s*[천백만억조](?:\s*\d+(?:[.,]\d+)?(?:\s*[천백만억조])*)*")
+_KOREAN_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[천백만억조]")
+_KOREAN_SMALL = {"천": 1000, "백": 100}
 _MULTIPLIER_WORD = re.compile(r"(?<=[^\W\d] )(" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")(?!\w)")
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY_MONTH = re.compile(rf"(?=\d)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})(?![^\W\d])")
@@ -162,14 +163,23 @@ def _value(digits: str) -> float | None:
         return None
 
 
+def _korean_number(written: str) -> int:
+    """1천200만 = 12,000,000; 1억1천만 = 110,000,000; 2만8천 = 28,000; 1만 1000 = 11,000."""
+    total, group, current = 0.0, 0.0, None
+    for token in _KOREAN_TOKEN.findall(written):
+        if token in _KOREAN_SMALL:
+            group, current = group + (1 if current is None else current) * _KOREAN_SMALL[token], None
+        elif token in _KOREAN_UNITS:
+            total += ((group + (current or 0)) or 1) * _KOREAN_UNITS[token]
+            group, current = 0.0, None
+        else:
+            current = _value(token) or 0.0
+    return round(total + group + (current or 0))
+
+
 def _korean_numbers(text: str) -> tuple[set[int], str]:
-    """Values such as 1만1천, 1만 1000, 25억 (largest unit first), and the text without them."""
-    values = set()
-    for found in _KOREAN_NUMBER.finditer(text):
-        total = 0.0
-        for digits, unit in _KOREAN_PART.findall(found.group(0)):
-            total += (_value(digits) or 0.0) * _KOREAN_UNITS.get(unit, 1)
-        values.add(round(total))
+    """The values of numbers written with Korean units, and the text without them."""
+    values = {_korean_number(found.group(0)) for found in _KOREAN_NUMBER.finditer(text)}
     return values, _KOREAN_NUMBER.sub(" ", text)
 
 
@@ -320,6 +330,7 @@ class Link:
 
 FACTS_NEEDED = 0.7  # weight of the shared numbers and dates: a day of the month at least
 NAMES_NEEDED = 1.0  # ... of the shared names: one that is not in most of the domain's news
+FACTS_ALONE = 4.0  # shared facts that need no more than one common name beside them
 FACTS_COVERED = 0.5  # share of the lighter report's facts that the other has
 NAMES_COVERED = 0.3  # ... of its names (Hangul and Cyrillic spellings of the rarer ones often differ)
 SCORE_NEEDED = 2.0  # all shared keys, each discounted by how many of the window's stories have it
@@ -335,6 +346,32 @@ def _days_apart(mine: Iterable[str], theirs: Iterable[str]) -> int:
     return min(abs((a - b).days) for a in days[0] for b in days[1])
 
 
+def _later_news(mine: Iterable[str], theirs: Iterable[str]) -> bool:
+    """Whether one report names a day well after the other was published (not the next day: a
+    statement reported the morning after) that the other does not name: something happened
+    since, so it reports another event (a rewrite keeps the original's days)."""
+    for new, old in ((set(mine), set(theirs)), (set(theirs), set(mine))):
+        published = [date.fromisoformat(k[2:]) for k in old if k[0] == "t"]
+        if not published:
+            continue
+        latest = max(published)
+        for key in new - old:
+            if key[0] == "d":
+                month, day = map(int, key[2:].split("-"))
+                years = (latest.year - 1, latest.year, latest.year + 1)
+                when = min((_day(y, month, day) for y in years), key=lambda d: abs((d - latest).days))
+                if latest + timedelta(days=1) < when <= latest + timedelta(days=PUBLISHED_WITHIN + 1):
+                    return True
+    return False
+
+
+def _day(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, 28)) if month == 2 else date(year, month, min(day, 30 + (month in _LONG)))
+
+
+_LONG = frozenset({1, 3, 5, 7, 8, 10, 12})
+
+
 def _weigh(keys: Iterable[str], kinds: str) -> float:
     return sum(base_weight(k) for k in keys if k[0] in kinds)
 
@@ -342,21 +379,24 @@ def _weigh(keys: Iterable[str], kinds: str) -> float:
 def _apart(mine: frozenset[str], theirs: set[str]) -> bool:
     """Published days apart, or written about different years: two events whatever else they share."""
     years_mine, years_theirs = {k for k in mine if k[0] == "y"}, {k for k in theirs if k[0] == "y"}
-    return bool(years_mine and years_theirs and not years_mine & years_theirs) or (
-        _days_apart(mine, theirs) > PUBLISHED_WITHIN
+    return (
+        bool(years_mine and years_theirs and not years_mine & years_theirs)
+        or _days_apart(mine, theirs) > PUBLISHED_WITHIN
+        or _later_news(mine, theirs)
     )
 
 
 def _agree(shared: list[str], mine: frozenset[str], theirs: set[str]) -> bool:
     facts, names = _weigh(shared, "nd"), _weigh(shared, "ep")
-    if facts < FACTS_NEEDED or names < NAMES_NEEDED:
+    # Names are needed, unless many precise figures agree (a report that names little but counts much).
+    if facts < FACTS_NEEDED or names < (NAMES_NEEDED if facts < FACTS_ALONE else 0.2):
         return False
     if max(base_weight(k) for k in shared if k[0] in "nd") < FACTS_NEEDED:
         return False  # only small or round numbers in common: no day, no precise figure
     # Each report's own facts (and names) mostly in the other: not two events told with the same actors.
-    return facts >= FACTS_COVERED * min(_weigh(mine, "nd"), _weigh(theirs, "nd")) and names >= NAMES_COVERED * min(
-        _weigh(mine, "ep"), _weigh(theirs, "ep")
-    )
+    if facts < FACTS_COVERED * min(_weigh(mine, "nd"), _weigh(theirs, "nd")):
+        return False
+    return facts >= FACTS_ALONE or names >= NAMES_COVERED * min(_weigh(mine, "ep"), _weigh(theirs, "ep"))
 
 
 def _evidence(mine: frozenset[str], theirs: Iterable[str], spread: Mapping[str, int]) -> Link | None:
