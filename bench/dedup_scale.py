@@ -28,7 +28,7 @@ from monitor.aliases import ALIASES
 from monitor.dedupe import band_keys
 from monitor.domain import Article
 from monitor.store import open_store
-from monitor.store.repository import _pack
+from monitor.store.rows import pack
 from monitor.store.tables import ArticleRow, BandRow, StoryKeyRow, StoryRow
 from monitor.stories import Filing, file_articles
 
@@ -95,7 +95,7 @@ def load(store, start: int, stop: int, rng: np.random.Generator) -> None:  # typ
                         "language": "en",
                         "fetched_at": NOW,
                         "exact_hash": f"{i:064x}",
-                        "minhash": _pack(sig.tolist()),
+                        "minhash": pack(sig.tolist()),
                         "story_id": f"bg{i}",
                     }
                     for i, sig in zip(ids, signatures, strict=True)

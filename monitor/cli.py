@@ -234,7 +234,7 @@ def sources(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     store = open_store(settings.database.url)
     try:
-        store.sync_sources((s.name, s.url) for s in settings.sources)
+        store.sources.sync((s.name, s.url) for s in settings.sources)
         for view in store.views.sources([s.name for s in settings.sources]):
             click.echo(f"{view.name}  {view.health.upper()}  {view.url}")
             click.echo(
@@ -289,8 +289,8 @@ def sources_retry(ctx: click.Context, name: str | None, rejected: bool) -> None:
         raise click.BadParameter(f"no source named {name!r} in {settings.config_path}", param_hint="NAME")
     store = open_store(settings.database.url)
     try:
-        store.sync_sources((s.name, s.url) for s in settings.sources)
-        due, links = store.retry_sources([name] if name else None, now=datetime.now(UTC))
+        store.sources.sync((s.name, s.url) for s in settings.sources)
+        due, links = store.sources.retry([name] if name else None, now=datetime.now(UTC))
     finally:
         store.close()
     click.echo(f"{plural(due, 'source', 'sources')} due now; {plural(links, 'link', 'links')} will be fetched again")
@@ -352,7 +352,7 @@ def alerts_retry(ctx: click.Context, alert_id: str | None, failed: bool) -> None
         raise click.UsageError("give an alert id (or its first characters) or --failed")
     store = open_store(settings_from(ctx).database.url)
     try:
-        count = store.retry_deliveries(now=datetime.now(UTC), alert_id=alert_id, failed=failed)
+        count = store.outbox.retry(now=datetime.now(UTC), alert_id=alert_id, failed=failed)
     finally:
         store.close()
     click.echo(f"{count} deliveries due again")

@@ -90,7 +90,7 @@ async def poll_source(
     """Read the source's listing and process every link not seen before; never raises (but for a
     lost database). A poll round passes the source's `state` and its backlog's size (`waiting`),
     read for all its sources at once."""
-    state = state or stages.store.source_state(source.name)
+    state = state or stages.store.sources.state(source.name)
     reach = stages.fetcher.reach(source.url)
     rules = stages.fetcher.options.refusal_rules()
     if state.refusal_rules != rules:  # what may be fetched changed: read the listing in full, refusals again
@@ -246,7 +246,16 @@ def _finish_poll(
     if stages.poll_records is not None:
         stages.poll_records.append(record)  # the round writes them together
     else:
-        stages.store.record_polls([record])
+        record_polls(stages.store, [record])
+
+
+def record_polls(store: Store, records: Sequence[PollRecord]) -> None:
+    """Poll records and, in the same transaction, an operator alert for each health change."""
+    with store.transaction() as tx:
+        tx.record_polls(records)
+        for record in records:
+            if record.change is not None:
+                tx.add_operator_alert(record.change, channels=record.operators, now=record.now)
 
 
 async def process_link(
@@ -276,7 +285,7 @@ async def process_link(
         reserve.release()
     extracted = prepared.extracted
     if isinstance(extracted, Rejected):
-        stages.store.record_rejected(
+        stages.store.pages.reject(
             source=source, url=link.url, canonical_url=url, reason=extracted.reason, now=stages.clock()
         )
         log.warning(
@@ -319,7 +328,7 @@ async def _fetch_article(
             stages.store.claims.release_page(url)
             stages.store.backlog.update(source, keep=[(url, link)], taken=[])
         else:  # a 404 stays a 404: do not ask again
-            stages.store.record_rejected(
+            stages.store.pages.reject(
                 source=source,
                 url=link.url,
                 canonical_url=url,
@@ -405,7 +414,7 @@ def _new_links(
     unique: dict[str, Candidate] = {}
     for link in listing.articles:
         unique.setdefault(canonical_url(link.url), link)
-    known = store.known_urls(unique, stale_claims_before=stale_claims_before)
+    known = store.pages.known(unique, stale_claims_before=stale_claims_before)
     fresh = [(url, link) for url, link in unique.items() if url not in known]
     oldest = datetime.min.replace(tzinfo=UTC)
     fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
@@ -414,5 +423,5 @@ def _new_links(
         store.backlog.update(source, keep=rest, taken=[url for url, _ in taken])
     if len(taken) < limit:
         taken += store.backlog.take(source, limit - len(taken), besides=[url for url, _ in taken])
-    retried = store.forget_refused(url for url, _ in taken) if taken else 0
+    retried = store.pages.forget_refused(url for url, _ in taken) if taken else 0
     return taken, retried

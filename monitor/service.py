@@ -32,7 +32,7 @@ from monitor.extract import extract_page
 from monitor.fetch import Fetcher, FetchOptions, make_client
 from monitor.guard import GuardedTransport
 from monitor.jobs import Jobs
-from monitor.pipeline import Stages, poll_source, process_pushed
+from monitor.pipeline import Stages, poll_source, process_pushed, record_polls
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import PollRecord, Store, open_store, unavailable
@@ -146,7 +146,7 @@ class Service:
             )
         )
         chosen = [s for s in sources if s.name in taken]
-        states, waiting = self.store.source_states(taken), self.store.backlog.sizes()
+        states, waiting = self.store.sources.states(taken), self.store.backlog.sizes()
         records: list[PollRecord] = []  # what the round's polls left: written in one transaction
         stages = replace(self.stages, poll_records=records)
         try:
@@ -154,7 +154,7 @@ class Service:
                 *(poll_source(s, stages, state=states.get(s.name), waiting=waiting.get(s.name, 0)) for s in chosen)
             )
         finally:
-            self.store.record_polls(records)
+            record_polls(self.store, records)
         return sum(r.alerts for r in reports)
 
     async def deliver(self) -> None:
@@ -289,7 +289,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     store = open_store(settings.database.url)
     for gap in delivery_gaps(settings, book):  # after the database: its error, if any, is the one line
         log.warning(gap, extra={"stage": "service", "action": "no-channel"})
-    store.sync_sources((s.name, s.url) for s in settings.sources)
+    store.sources.sync((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)
     workers = Workers(settings.service.extract_workers)
     transport = GuardedTransport()
@@ -299,7 +299,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
         async with make_client(options, transport) as client:
             stages = Stages(
                 store=store,
-                fetcher=Fetcher(client, options, robots_cache=store, clock=clock),
+                fetcher=Fetcher(client, options, robots_cache=store.sites, clock=clock),
                 workers=workers,
                 matcher=TopicMatcher(book),
                 channels=build_channels(settings.channels, client, clock, Renderer(settings.templates_path())),
@@ -395,7 +395,7 @@ async def run_console(settings: Settings, listen: tuple[str, int]) -> None:
     """`monitor web`: the console on its own, reading the database of a running service."""
     book = load_topics(settings)
     store = open_store(settings.database.url)
-    store.sync_sources((s.name, s.url) for s in settings.sources)
+    store.sources.sync((s.name, s.url) for s in settings.sources)
     options = fetch_options(settings)
     try:
         async with make_client(options, GuardedTransport()) as client:
@@ -406,7 +406,7 @@ async def run_console(settings: Settings, listen: tuple[str, int]) -> None:
                 matcher=TopicMatcher(book),
                 metrics=metrics,
                 clock=utcnow,
-                read_url=partial(read_url, Fetcher(client, options, robots_cache=store, clock=utcnow)),
+                read_url=partial(read_url, Fetcher(client, options, robots_cache=store.sites, clock=utcnow)),
                 warnings=tuple(delivery_gaps(settings, book)),
             )
             server = WebServer(build_app(console), *listen, config_file=settings.config_path)

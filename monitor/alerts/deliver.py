@@ -62,7 +62,7 @@ def _record_failure(
     metrics: Metrics | None,
 ) -> None:
     retry_at = policy.retry_at(now, delivery.attempts + 1, created=alert.created, retry_after=error.retry_after)
-    store.finish_delivery(delivery.id, now=now, error=str(error), retry_at=retry_at)
+    store.outbox.finish(delivery.id, now=now, error=str(error), retry_at=retry_at)
     if metrics:
         metrics.delivery(delivery.channel, "retry" if retry_at else "failed")
     log.warning(
@@ -91,15 +91,13 @@ async def deliver_pending(
     """Send one batch of the pending deliveries of immediate channels due by `due_before` (default: now)."""
     immediate = {name: channel for name, channel in channels.items() if not channel.is_digest}
     sent = failed = 0
-    for delivery_id in store.due_deliveries(clock(), immediate, due_before=due_before, limit=batch):
+    for delivery_id in store.outbox.due(clock(), immediate, due_before=due_before, limit=batch):
         # One claim at a time: a crash leaves at most the delivery being sent claimed.
-        claimed = store.claim_deliveries(
-            clock(), immediate, due_before=due_before, ids=[delivery_id], hold=policy.claim
-        )
+        claimed = store.outbox.claim(clock(), immediate, due_before=due_before, ids=[delivery_id], hold=policy.claim)
         if not claimed:
             continue  # another loop or instance took it meanwhile
         delivery = claimed[0]
-        alert = store.alert_view(delivery.alert_id)
+        alert = store.outbox.view(delivery.alert_id)
         try:
             await immediate[delivery.channel].send(alert)
         except DeliveryError as exc:
@@ -107,7 +105,7 @@ async def deliver_pending(
             _record_failure(store, delivery, alert, exc, now=clock(), policy=policy, metrics=metrics)
             continue
         sent += 1
-        store.finish_delivery(delivery.id, now=clock(), error=None, retry_at=None)
+        store.outbox.finish(delivery.id, now=clock(), error=None, retry_at=None)
         if metrics:
             metrics.delivery(delivery.channel, "sent")
         log.info(
@@ -133,10 +131,10 @@ async def send_digest(
     metrics: Metrics | None = None,
 ) -> DeliveryReport:
     """Everything pending for a digest channel, as one message grouped by topic and story."""
-    deliveries = store.claim_deliveries(clock(), [channel.name], limit=1000, hold=policy.claim)
+    deliveries = store.outbox.claim(clock(), [channel.name], limit=1000, hold=policy.claim)
     if not deliveries:
         return DeliveryReport()
-    alerts = [store.alert_view(d.alert_id) for d in deliveries]
+    alerts = [store.outbox.view(d.alert_id) for d in deliveries]
     digest_id = f"digest-{channel.name}-{deliveries[0].alert_id}"
     try:
         await channel.send_digest(alerts, digest_id)
@@ -145,7 +143,7 @@ async def send_digest(
             _record_failure(store, delivery, alert, exc, now=clock(), policy=policy, metrics=metrics)
         return DeliveryReport(failed=len(deliveries))
     for delivery in deliveries:
-        store.finish_delivery(delivery.id, now=clock(), error=None, retry_at=None)
+        store.outbox.finish(delivery.id, now=clock(), error=None, retry_at=None)
         if metrics:
             metrics.delivery(channel.name, "sent")
     log.info(

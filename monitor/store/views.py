@@ -12,9 +12,18 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from monitor.domain import Join
+from monitor.domain import Article, Join
 from monitor.errors import StoreError
-from monitor.store.tables import AlertRow, ArticleRow, BacklogRow, DeliveryRow, SourceRow, StoryRow
+from monitor.store.rows import article_of
+from monitor.store.tables import AlertRow, ArticleRow, BacklogRow, DeliveryRow, MatchRow, SourceRow, StoryRow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    id: int
+    article: Article
+    story_id: str | None
+    topics: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,3 +268,26 @@ class Views:
             }
             pending = sum(n for (_, status), n in deliveries.items() if status == "pending")
             return Totals(articles, pending, polls, health, alerts, deliveries)
+
+    def articles_since(self, since: datetime) -> list[StoredArticle]:
+        with self._read() as session:
+            rows = session.scalars(
+                select(ArticleRow)
+                .where(ArticleRow.status == "ok", ArticleRow.fetched_at >= since)
+                .order_by(ArticleRow.id)
+            )
+            articles = list(rows)
+            topics: dict[int, set[str]] = {}
+            ids = [r.id for r in articles]
+            for start in range(0, len(ids), 500):
+                found = session.execute(
+                    select(MatchRow.article_id, MatchRow.topic).where(MatchRow.article_id.in_(ids[start : start + 500]))
+                )
+                for article_id, topic in found:
+                    topics.setdefault(article_id, set()).add(topic)
+            return [
+                StoredArticle(
+                    id=r.id, article=article_of(r), story_id=r.story_id, topics=frozenset(topics.get(r.id, ()))
+                )
+                for r in articles
+            ]

@@ -132,7 +132,7 @@ def backtest(settings: Settings, since: str) -> None:
     matcher = _matcher(settings)
     store = open_store(settings.database.url)
     try:
-        stored = store.articles_since(datetime.now(UTC) - timedelta(seconds=window))
+        stored = store.views.articles_since(datetime.now(UTC) - timedelta(seconds=window))
     finally:
         store.close()
     changes = 0

@@ -85,7 +85,7 @@ class Console:
         """Make the alert's unsent deliveries due now; None when there is no such alert."""
         if not self.store.views.alerts(1, alert_id=alert_id):
             return None
-        return self.store.retry_deliveries(now=self.clock(), alert_id=alert_id, exact=True)
+        return self.store.outbox.retry(now=self.clock(), alert_id=alert_id, exact=True)
 
     async def test_topics(self, *, title: str = "", text: str = "", url: str = "") -> list[dict[str, Any]]:
         if url:

@@ -16,7 +16,7 @@ NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
 def test_a_source_is_leased_to_one_instance_until_its_lease_ends(database_url: str) -> None:
     store = open_store(database_url)
     try:
-        store.sync_sources([("a", "http://a.test/"), ("b", "http://b.test/")])
+        store.sources.sync([("a", "http://a.test/"), ("b", "http://b.test/")])
         first = store.claims.sources(["a", "b"], holder="one", now=NOW, lease=60)
         second = store.claims.sources(["a", "b"], holder="two", now=NOW, lease=60)
         assert first == ["a", "b"] and second == []
@@ -35,8 +35,8 @@ def test_a_page_is_claimed_once_and_a_stale_claim_taken_over(database_url: str) 
         page = {"source": "s", "url": "http://x.test/a?utm=1", "canonical_url": "http://x.test/a"}
         assert store.claims.page(**page, now=NOW, lease=60)
         assert not store.claims.page(**page, now=NOW + timedelta(seconds=30), lease=60)
-        assert store.known_urls(["http://x.test/a"], stale_claims_before=NOW - timedelta(seconds=60))
-        assert not store.known_urls(["http://x.test/a"], stale_claims_before=NOW + timedelta(seconds=1))
+        assert store.pages.known(["http://x.test/a"], stale_claims_before=NOW - timedelta(seconds=60))
+        assert not store.pages.known(["http://x.test/a"], stale_claims_before=NOW + timedelta(seconds=1))
         assert store.claims.page(**page, now=NOW + timedelta(seconds=61), lease=60)  # its holder died
         store.claims.release_page("http://x.test/a")
         assert store.claims.page(**page, now=NOW + timedelta(seconds=62), lease=60)
@@ -47,7 +47,7 @@ def test_a_page_is_claimed_once_and_a_stale_claim_taken_over(database_url: str) 
 def _claim_all(url: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     store = open_store(url)
     taken: list[int] = []
-    while claimed := store.claim_deliveries(NOW, ["hook"], limit=1, hold=600):
+    while claimed := store.outbox.claim(NOW, ["hook"], limit=1, hold=600):
         taken.extend(d.id for d in claimed)
     results.put(taken)
     store.close()

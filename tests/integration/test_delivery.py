@@ -87,12 +87,12 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
             assert (await deliver_pending(store, channels, clock=clock, policy=policy)).failed == 1
             clock.now += timedelta(days=1)
             assert (await deliver_pending(store, channels, clock=clock, policy=policy)).failed == 0
-    rows = {r["channel"]: r for r in store.delivery_rows()}
-    assert rows["mail"]["status"] == "sent" and rows["mail"]["attempts"] == 1
+    rows = {r.channel: r for r in store.outbox.rows()}
+    assert rows["mail"].status == "sent" and rows["mail"].attempts == 1
     assert (
-        rows["hook"]["status"] == "failed"
-        and rows["hook"]["attempts"] == 3
-        and "HTTP 503" in str(rows["hook"]["last_error"])
+        rows["hook"].status == "failed"
+        and rows["hook"].attempts == 3
+        and "HTTP 503" in str(rows["hook"].last_error)
     )
     assert len(sink.messages) == 1 and len(receiver.posts) == 3
     assert {headers["webhook-id"] for headers, _ in receiver.posts} == {alert_id}
@@ -113,8 +113,8 @@ async def test_webhook_without_secret_is_unsigned_and_refused_connection_is_reco
     assert (report.sent, report.failed) == (1, 1)
     headers, _ = receiver.posts[0]
     assert "webhook-signature" not in {k.lower() for k in headers}
-    dead = next(r for r in store.delivery_rows() if r["channel"] == "dead")
-    assert dead["status"] == "pending" and "ConnectError" in str(dead["last_error"])
+    dead = next(r for r in store.outbox.rows() if r.channel == "dead")
+    assert dead.status == "pending" and "ConnectError" in str(dead.last_error)
 
 
 async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
@@ -140,8 +140,8 @@ async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
             report = await deliver_pending(store, channels, clock=clock, policy=DeliveryPolicy())
     assert (report.sent, report.failed) == (1, 1)
     assert sink.logged_in == "desk" and len(sink.messages) == 1  # type: ignore[attr-defined]
-    anon = next(r for r in store.delivery_rows() if r["channel"] == "anon")
-    assert anon["status"] == "pending" and "530" in str(anon["last_error"])
+    anon = next(r for r in store.outbox.rows() if r.channel == "anon")
+    assert anon.status == "pending" and "530" in str(anon.last_error)
 
 
 async def deliver_until_done(
@@ -150,7 +150,7 @@ async def deliver_until_done(
     """Run the loop as the service would, jumping the clock to each next attempt."""
     for _ in range(20):
         await deliver_pending(store, channels, clock=clock, policy=policy, metrics=metrics)
-        pending = [r for r in store.delivery_rows() if r["status"] == "pending"]
+        pending = [r for r in store.outbox.rows() if r.status == "pending"]
         if not pending:
             return
         clock.now += timedelta(hours=2)
@@ -164,8 +164,8 @@ async def test_503_three_times_then_200_is_delivered_once_after_four_attempts(st
             channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
             alert_id = add_alert(store, clock(), ["hook"])
             await deliver_until_done(store, channels, clock, DeliveryPolicy(attempts=8, jitter=0))
-    (row,) = store.delivery_rows()
-    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 4, None)
+    (row,) = store.outbox.rows()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 4, None)
     assert [h["webhook-id"] for h, _ in receiver.posts] == [alert_id] * 4
 
 
@@ -177,8 +177,8 @@ async def test_404_is_retried_then_failed_with_its_status_never_sent(store: Stor
             channels = build_channels([WebhookSettings(name="hook", type="webhook", url=receiver.url)], client, clock)
             add_alert(store, clock(), ["hook"])
             await deliver_until_done(store, channels, clock, DeliveryPolicy(attempts=4, jitter=0))
-    (row,) = store.delivery_rows()
-    assert (row["status"], row["attempts"]) == ("failed", 4) and "HTTP 404" in str(row["last_error"])
+    (row,) = store.outbox.rows()
+    assert (row.status, row.attempts) == ("failed", 4) and "HTTP 404" in str(row.last_error)
     assert len(receiver.posts) == 4
 
 
@@ -198,8 +198,8 @@ async def test_retry_after_and_max_age_are_honoured(store: Store) -> None:
             await deliver_pending(store, channels, clock=clock, policy=policy)
             clock.now += timedelta(seconds=1200)  # the alert is now older than max_age
             await deliver_pending(store, channels, clock=clock, policy=policy)
-    (row,) = store.delivery_rows()
-    assert (row["status"], row["attempts"]) == ("failed", 3) and "HTTP 429" in str(row["last_error"])
+    (row,) = store.outbox.rows()
+    assert (row.status, row.attempts) == ("failed", 3) and "HTTP 429" in str(row.last_error)
 
 
 async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(store: Store) -> None:
@@ -235,7 +235,7 @@ async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(stor
     assert digest["kind"] == "digest" and len(digest["alerts"]) == 3
     text = sink.messages[0].get_body(("plain",)).get_content()
     assert "3 alerts for mail" in text and "== t (2 stories)" in text and "== u (1 stories)" in text
-    assert all(r["status"] == "sent" for r in store.delivery_rows())
+    assert all(r.status == "sent" for r in store.outbox.rows())
 
 
 async def test_delivery_outcomes_are_counted_for_prometheus(store: Store) -> None:

@@ -52,7 +52,7 @@ def test_alerts_written_before_alert_kinds_keep_working(database_url: str) -> No
         assert tx.has_alert("s1", "t", "match")
         assert tx.add_alert(story_id="s1", topic="t", article_id=1, match_id=1, channels=[], now=NOW) is None
         assert tx.add_alert(story_id="s1", topic="t", article_id=1, match_id=1, channels=[], now=NOW, kind="surge")
-    assert store.alert_view("a1").kind == "match"
+    assert store.outbox.view("a1").kind == "match"
     store.close()
 
 

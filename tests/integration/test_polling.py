@@ -104,7 +104,7 @@ async def test_adaptive_interval_follows_publishing_rate_within_bounds(store: St
     busy = SourceSettings(name="busy", url=f"{web.base}/busy.xml")
     quiet = SourceSettings(name="quiet", url=f"{web.base}/quiet.xml")
     fixed = SourceSettings(name="fixed", url=f"{web.base}/busy.xml", interval=45)
-    store.sync_sources([(s.name, s.url) for s in (busy, quiet, fixed)])
+    store.sources.sync([(s.name, s.url) for s in (busy, quiet, fixed)])
     # 24 items over the last 12 hours (one every 30 min); 3 items over the last week.
     web.add(
         "/busy.xml", feed([START - timedelta(minutes=30 * k) for k in range(24)]), content_type="application/rss+xml"
@@ -120,7 +120,7 @@ async def test_adaptive_interval_follows_publishing_rate_within_bounds(store: St
 async def test_errors_back_off_and_success_resets(store: Store, web: FakeWeb) -> None:
     clock = Clock()
     source = SourceSettings(name="flaky", url=f"{web.base}/flaky.xml")
-    store.sync_sources([(source.name, source.url)])
+    store.sources.sync([(source.name, source.url)])
     waits = []
     for _ in range(4):  # not found: 404 each time
         await poll(source, store, clock)
@@ -130,13 +130,13 @@ async def test_errors_back_off_and_success_resets(store: Store, web: FakeWeb) ->
     await poll(source, store, clock)
     # 10 items in the 9 hours (and the 4 s of polls) since the oldest
     assert next_in(store, "flaky", clock) == pytest.approx(9 * 3600 / 10, abs=1)
-    assert store.source_state("flaky").error_count == 0
+    assert store.sources.state("flaky").error_count == 0
 
 
 async def test_a_long_rss_ttl_is_respected(store: Store, web: FakeWeb) -> None:
     clock = Clock()
     source = SourceSettings(name="ttl", url=f"{web.base}/ttl.xml")
-    store.sync_sources([(source.name, source.url)])
+    store.sources.sync([(source.name, source.url)])
     items = [START - timedelta(minutes=10 * k) for k in range(20)]
     web.add("/ttl.xml", feed(items, ttl=90), content_type="application/rss+xml")  # 90 minutes
     await poll(source, store, clock)
@@ -146,30 +146,30 @@ async def test_a_long_rss_ttl_is_respected(store: Store, web: FakeWeb) -> None:
 async def test_health_changes_are_operator_alerts(store: Store, web: FakeWeb) -> None:
     clock = Clock()
     source = SourceSettings(name="outlet", url=f"{web.base}/outlet.xml")
-    store.sync_sources([(source.name, source.url)])
+    store.sources.sync([(source.name, source.url)])
     web.add("/outlet.xml", feed([START - timedelta(hours=k) for k in range(12)]), content_type="application/rss+xml")
     await poll(source, store, clock, ("ops",))
-    assert store.source_state("outlet").health == "ok"
+    assert store.sources.state("outlet").health == "ok"
     # Nothing new for more than 4 x its usual hour: stale.
     clock.now += timedelta(hours=5)
     await poll(source, store, clock, ("ops",))
-    assert store.source_state("outlet").health == "stale"
+    assert store.sources.state("outlet").health == "stale"
     # Three failed polls in a row: failing; then 403s: blocked; then fine again: ok.
     web.add("/outlet.xml", b"gone", status=500)
     for _ in range(3):
         await poll(source, store, clock, ("ops",))
-    assert store.source_state("outlet").health == "failing"
+    assert store.sources.state("outlet").health == "failing"
     web.add("/outlet.xml", b"no", status=403)
     for _ in range(2):
         await poll(source, store, clock, ("ops",))
-    assert store.source_state("outlet").health == "blocked"
+    assert store.sources.state("outlet").health == "blocked"
     web.add("/outlet.xml", feed([clock.now], prefix="fresh"), content_type="application/rss+xml")
     await poll(source, store, clock, ("ops",))
-    assert store.source_state("outlet").health == "ok"
+    assert store.sources.state("outlet").health == "ok"
 
     alerts = store.views.alerts(limit=10)
     changes = [(a.detail["previous"], a.detail["state"]) for a in reversed(alerts) if a.detail is not None]
     assert changes == [("ok", "stale"), ("stale", "failing"), ("failing", "blocked"), ("blocked", "ok")]
     assert all([d.channel for d in alert.deliveries] == ["ops"] for alert in alerts)
-    view = store.alert_view(alerts[1].id)  # failing -> blocked, with the last error
+    view = store.outbox.view(alerts[1].id)  # failing -> blocked, with the last error
     assert view.kind == "source" and view.health is not None and "HTTP 403" in (view.health.reason or "")

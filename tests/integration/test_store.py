@@ -11,7 +11,7 @@ import pytest
 
 from monitor.dedupe import fingerprint
 from monitor.domain import Article, Evidence, Match, SourceState
-from monitor.store import Store, Transaction, open_store
+from monitor.store import PollRecord, Store, Transaction, open_store
 from monitor.stories import Filing, file_articles
 
 NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
@@ -68,9 +68,9 @@ def test_one_alert_per_story_and_topic_with_a_delivery_per_channel(store: Store)
         tx.join_story(story, NOW)
         again = file_with_alert(tx, 2, story, ["hook", "mail"])
     assert alert is not None and again is None
-    due = store.claim_deliveries(NOW, ["hook", "mail"], limit=10)
+    due = store.outbox.claim(NOW, ["hook", "mail"], limit=10)
     assert sorted(d.channel for d in due) == ["hook", "mail"]
-    view = store.alert_view(alert)
+    view = store.outbox.view(alert)
     assert view.story_copies == 2 and view.article.url == "https://w.test/1" and view.matches[0].term == "x"
 
 
@@ -85,50 +85,51 @@ def test_a_failed_transaction_leaves_no_article_and_no_alert(store: Store) -> No
 def test_delivery_outcomes(store: Store) -> None:
     with store.transaction() as tx:
         file_with_alert(tx, 4, tx.new_story("T", NOW), ["hook"])
-    (delivery,) = store.claim_deliveries(NOW, ["hook"])
-    assert store.claim_deliveries(NOW, ["hook"]) == []  # claimed: no other sender takes it
-    store.finish_delivery(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
-    assert store.claim_deliveries(NOW, ["hook"]) == []
-    (retry,) = store.claim_deliveries(NOW + timedelta(minutes=1), ["hook"])
+    (delivery,) = store.outbox.claim(NOW, ["hook"])
+    assert store.outbox.claim(NOW, ["hook"]) == []  # claimed: no other sender takes it
+    store.outbox.finish(delivery.id, now=NOW, error="HTTP 500", retry_at=NOW + timedelta(minutes=1))
+    assert store.outbox.claim(NOW, ["hook"]) == []
+    (retry,) = store.outbox.claim(NOW + timedelta(minutes=1), ["hook"])
     assert retry.attempts == 1
-    store.finish_delivery(retry.id, now=NOW, error=None, retry_at=None)
-    assert store.claim_deliveries(NOW + timedelta(days=1), ["hook"]) == []
-    assert [(r["status"], r["attempts"]) for r in store.delivery_rows()] == [("sent", 2)]
+    store.outbox.finish(retry.id, now=NOW, error=None, retry_at=None)
+    assert store.outbox.claim(NOW + timedelta(days=1), ["hook"]) == []
+    assert [(r.status, r.attempts) for r in store.outbox.rows()] == [("sent", 2)]
 
 
 def test_source_fetch_state_and_due_times(store: Store) -> None:
-    store.sync_sources([("a", "http://a.test/feed"), ("b", "http://b.test/feed")])
-    store.record_poll(
-        SourceState("a", etag='"e1"', last_modified="Tue"), now=NOW, next_poll_at=NOW + timedelta(minutes=10)
-    )
-    store.record_poll(
-        SourceState("b", error_count=1), now=NOW, next_poll_at=NOW + timedelta(minutes=1), error="HTTP 404"
-    )
-    assert store.source_state("a").etag == '"e1"' and store.source_state("b").last_error == "HTTP 404"
+    store.sources.sync([("a", "http://a.test/feed"), ("b", "http://b.test/feed")])
+    with store.transaction() as tx:
+        tx.record_polls(
+            [
+                PollRecord(SourceState("a", etag='"e1"', last_modified="Tue"), NOW, NOW + timedelta(minutes=10)),
+                PollRecord(SourceState("b", error_count=1), NOW, NOW + timedelta(minutes=1), error="HTTP 404"),
+            ]
+        )
+    assert store.sources.state("a").etag == '"e1"' and store.sources.state("b").last_error == "HTTP 404"
     assert store.claims.sources(["a", "b"], holder="me", now=NOW + timedelta(minutes=2), lease=60) == ["b"]
-    store.sync_sources([("a", "http://a.test/moved")])  # a new URL forgets the validators
-    assert store.source_state("a").etag is None
+    store.sources.sync([("a", "http://a.test/moved")])  # a new URL forgets the validators
+    assert store.sources.state("a").etag is None
 
 
 def test_known_urls_and_rejected_pages(store: Store) -> None:
-    store.record_rejected(
+    store.pages.reject(
         source="wire", url="https://w.test/x", canonical_url="https://w.test/x", reason="no main text found", now=NOW
     )
     with store.transaction() as tx:
         tx.add_article(article(5), fingerprint("five"), tx.new_story("T", NOW))
-    assert store.known_urls(["https://w.test/x", "https://w.test/5", "https://w.test/6"]) == {
+    assert store.pages.known(["https://w.test/x", "https://w.test/5", "https://w.test/6"]) == {
         "https://w.test/x",
         "https://w.test/5",
     }
-    assert store.article_status("https://w.test/x") == ("rejected", "no main text found")
+    assert store.pages.status("https://w.test/x") == ("rejected", "no main text found")
 
 
 def test_a_crashed_senders_claim_expires(store: Store) -> None:
     with store.transaction() as tx:
         file_with_alert(tx, 7, tx.new_story("T", NOW), ["hook"])
-    (claimed,) = store.claim_deliveries(NOW, ["hook"], hold=30)
-    assert store.claim_deliveries(NOW + timedelta(seconds=29), ["hook"]) == []
-    (again,) = store.claim_deliveries(NOW + timedelta(seconds=30), ["hook"])
+    (claimed,) = store.outbox.claim(NOW, ["hook"], hold=30)
+    assert store.outbox.claim(NOW + timedelta(seconds=29), ["hook"]) == []
+    (again,) = store.outbox.claim(NOW + timedelta(seconds=30), ["hook"])
     assert again.id == claimed.id
 
 
