@@ -1,6 +1,6 @@
 """News monitor: outlets -> articles -> stories -> topic alerts.
 
-The public surface is the `monitor` command (see `monitor.cli`); the modules are
+The public surface is the `monitor` command (see `monitor.commands`); the modules are
 one per pipeline stage, and `monitor.pipeline` alone knows their order.
 """
 

@@ -24,12 +24,12 @@ from uuid import uuid4
 
 import httpx
 
-from monitor import USER_AGENT
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
-from monitor.domain import AlertView, Article, Evidence, Fetched, Rejected
-from monitor.errors import ConfigError, DeliveryError, FetchError
+from monitor.configured import check_channel_topics, delivery_gaps, fetch_options, load_topics
+from monitor.domain import Fetched, Rejected
+from monitor.errors import FetchError
 from monitor.extract import extract_page
-from monitor.fetch import Fetcher, FetchOptions, make_client
+from monitor.fetch import Fetcher, make_client
 from monitor.guard import GuardedTransport
 from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source, process_pushed, record_polls
@@ -37,7 +37,7 @@ from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import PollRecord, Store, open_store, unavailable
 from monitor.timing import peak_rss_mb
-from monitor.topics import RuleBook, TopicMatcher, load_rulebook, parse_rulebook
+from monitor.topics import TopicMatcher
 from monitor.web import Console, WebServer, build_app
 from monitor.websub import WebSub
 from monitor.worker import Workers
@@ -47,37 +47,6 @@ log = logging.getLogger("monitor.service")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def load_topics(settings: Settings) -> RuleBook:
-    if settings.topics:
-        document = {"lists": settings.lists, "topics": list(settings.topics)}
-        return parse_rulebook(document, settings.config_path)
-    return load_rulebook(settings.topics_path())
-
-
-def check_channel_topics(settings: Settings, book: RuleBook) -> None:
-    names = {t.name for t in book.topics}
-    for channel in settings.channels:
-        for topic in channel.topics or ():
-            if topic not in names:
-                raise ConfigError(settings.config_path, f'channels."{channel.name}".topics', f"unknown topic {topic!r}")
-
-
-def delivery_gaps(settings: Settings, book: RuleBook) -> list[str]:
-    """Why some alerts would go to no one: no channel enabled, or topics no enabled channel takes."""
-    enabled = [c for c in settings.channels if c.enabled]
-    if not enabled:
-        return [
-            f"no channel is enabled in {settings.config_path}: matches are stored, and delivered to no one "
-            "(enable a [[channels]] entry; the shipped ones take MONITOR_WEBHOOK_ENABLED=true or "
-            "MONITOR_EMAIL_ENABLED=true)"
-        ]
-    return [
-        f"topic {topic.name!r} has no enabled channel: its alerts are stored, and delivered to no one"
-        for topic in book.topics
-        if not any(c.topics is None or topic.name in c.topics for c in enabled)
-    ]
 
 
 def _websub(
@@ -99,17 +68,6 @@ async def read_url(fetcher: Fetcher, url: str) -> tuple[str, str]:
     if isinstance(extracted, Rejected):
         raise FetchError(url, f"no article in the page: {extracted.reason}")
     return extracted.title, extracted.text
-
-
-def user_agent(settings: Settings) -> str:
-    agent = settings.fetch.user_agent or USER_AGENT
-    contact = settings.fetch.contact
-    return f"{agent.split(' (')[0]} (+{contact})" if contact else agent
-
-
-def fetch_options(settings: Settings) -> FetchOptions:
-    # The [fetch] settings and FetchOptions have the same fields.
-    return FetchOptions(**settings.fetch.model_dump(exclude={"user_agent", "contact"}), user_agent=user_agent(settings))
 
 
 @dataclass
@@ -325,44 +283,6 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     finally:
         workers.close()
         store.close()
-
-
-async def test_channel(settings: Settings, name: str, clock: Callable[[], datetime] = utcnow) -> tuple[bool, str]:
-    """Send a made-up alert through one configured channel: (accepted, what happened)."""
-    chosen = [c for c in settings.channels if c.name == name]
-    if not chosen:
-        known = ", ".join(c.name for c in settings.channels) or "none"
-        raise ConfigError(settings.config_path, "channels", f"no channel named {name!r} (channels: {known})")
-    now = clock()
-    article = Article(
-        source="monitor",
-        url="https://example.org/monitor-test",
-        canonical_url="",
-        title="Test alert",
-        text="",
-        language="en",
-        published=now,
-        fetched_at=now,
-    )
-    sentence = "This is a test message from the news monitor."
-    alert = AlertView(
-        id=f"test-{uuid4().hex[:12]}",
-        topic="test",
-        kind="test",
-        created=now,
-        article=article,
-        story_id="test",
-        story_copies=1,
-        matches=(Evidence("test", sentence, 10, 14),),
-    )
-    channel_settings = chosen[0].model_copy(update={"enabled": True, "mode": "immediate"})
-    async with make_client(fetch_options(settings)) as client:
-        channel = build_channels([channel_settings], client, clock, Renderer(settings.templates_path()))[name]
-        try:
-            await channel.send(alert)
-        except DeliveryError as exc:
-            return False, f"refused: {exc}"
-    return True, f"sent test alert {alert.id} through {name}"
 
 
 def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str, object]:

@@ -89,11 +89,7 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
             assert (await deliver_pending(store, channels, clock=clock, policy=policy)).failed == 0
     rows = {r.channel: r for r in store.outbox.rows()}
     assert rows["mail"].status == "sent" and rows["mail"].attempts == 1
-    assert (
-        rows["hook"].status == "failed"
-        and rows["hook"].attempts == 3
-        and "HTTP 503" in str(rows["hook"].last_error)
-    )
+    assert rows["hook"].status == "failed" and rows["hook"].attempts == 3 and "HTTP 503" in str(rows["hook"].last_error)
     assert len(sink.messages) == 1 and len(receiver.posts) == 3
     assert {headers["webhook-id"] for headers, _ in receiver.posts} == {alert_id}
 

@@ -88,7 +88,7 @@ def test_missing_file_is_a_config_error_with_the_absolute_path(tmp_path: Path, m
 
 
 def test_zero_host_interval_and_contact_in_user_agent(tmp_path: Path) -> None:
-    from monitor.service import user_agent
+    from monitor.configured import user_agent
 
     config = tmp_path / "m.toml"
     config.write_text('[fetch]\nhost_interval = "0s"\ncontact = "mailto:desk@example.org"\n', encoding="utf-8")

@@ -1,17 +1,17 @@
-"""`monitor topics check | test | eval | backtest`: the rules, explained and measured."""
+"""What `monitor topics check | test | eval | backtest` do: the rules, explained and measured."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from monitor.configured import fetch_options, load_topics
 from monitor.domain import Fetched, Rejected
 from monitor.errors import ConfigError
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, make_client
-from monitor.service import fetch_options, load_topics
 from monitor.settings import Settings, parse_duration
 from monitor.store import open_store
 from monitor.topics import evaluation
@@ -124,7 +124,7 @@ def _figures(counts: evaluation.Counts) -> str:
     )
 
 
-def backtest(settings: Settings, since: str) -> None:
+def backtest(settings: Settings, since: str, now: datetime) -> None:
     try:
         window = parse_duration(since)
     except ValueError as exc:
@@ -132,16 +132,16 @@ def backtest(settings: Settings, since: str) -> None:
     matcher = _matcher(settings)
     store = open_store(settings.database.url)
     try:
-        stored = store.views.articles_since(datetime.now(UTC) - timedelta(seconds=window))
+        stored = store.views.articles_since(now - timedelta(seconds=window))
     finally:
         store.close()
     changes = 0
     for item in stored:
-        now = {m.topic for m in matcher.matches(item.article.title, item.article.text)}
-        for topic in sorted(now - item.topics):
+        current = {m.topic for m in matcher.matches(item.article.title, item.article.text)}
+        for topic in sorted(current - item.topics):
             changes += 1
             print(f"+ {topic}: {item.article.title} <{item.article.url}>")
-        for topic in sorted(item.topics - now):
+        for topic in sorted(item.topics - current):
             changes += 1
             print(f"- {topic}: {item.article.title} <{item.article.url}>")
     print(f"{len(stored)} stored articles since {since} re-scored; {changes} changes (nothing sent)")
