@@ -4,7 +4,7 @@
 
 The background articles are loaded in bulk (negative ids, clear of the timed path's)
 with random MinHash signatures (unrelated articles: what fills a real store), their
-42 band rows each, and 12 cross-language keys per story (numbers, days, names of the
+42 band rows each, and 8 cross-language keys per story (numbers, days, names of the
 alias table, name skeletons) last seen at random over the past year. At each size, 200
 new articles, each with a few figures, a day and names, go through `file_articles` one
 transaction each: exact-hash lookup, band lookup and exact check of the candidates,
@@ -107,7 +107,7 @@ def load(store, start: int, stop: int, rng: np.random.Generator) -> None:  # typ
                 [
                     {"key": key, "story_id": f"bg{i}", "seen": when}
                     for i, when in zip(ids, seen, strict=True)
-                    for key in set(background_keys(rng, 12))
+                    for key in set(background_keys(rng, 8))
                 ],
             )
             db.execute(

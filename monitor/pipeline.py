@@ -11,8 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.alerts import Channel
@@ -31,13 +30,15 @@ from monitor.errors import FetchError, MonitorError, RefusedError, SourceError
 from monitor.fetch import Fetcher, TransientFetchError
 from monitor.filing import Filer
 from monitor.guard import Reach
+from monitor.links import new_links
 from monitor.metrics import Metrics
 from monitor.politeness import Reserve
-from monitor.polling import Cadence, Health, HealthPolicy, after_poll, health, next_interval, publishing_gap
+from monitor.polling import Cadence, HealthPolicy, after_poll, conclude, publishing_gap
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.sources import Listing, read_listing
-from monitor.store import PollRecord, Store, is_conflict
-from monitor.stories import Filing, file_articles
+from monitor.sources.children import with_children
+from monitor.store import PollRecord, Store
+from monitor.stories import Filing
 from monitor.timing import Timings
 from monitor.topics import TopicMatcher
 from monitor.websub import WebSub
@@ -60,6 +61,7 @@ class Stages:
     matcher: TopicMatcher
     channels: Mapping[str, Channel]
     clock: Callable[[], datetime]
+    filer: Filer[Filing, int | None]  # articles ready together are written in one transaction
     service: ServiceSettings = field(default_factory=ServiceSettings)
     operators: tuple[str, ...] = ()  # channels that receive source health changes
     child_sitemaps: int = 3
@@ -68,11 +70,6 @@ class Stages:
     metrics: Metrics | None = None
     websub: WebSub | None = None  # subscribes to the hubs feeds name (service.public_url set)
     poll_records: list[PollRecord] | None = None  # set by a round of polls: one transaction for all
-    filer: Filer[Filing, int | None] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # Articles ready at about the same time are written in one transaction (monitor.filing).
-        object.__setattr__(self, "filer", Filer(partial(write_batch, self)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +119,7 @@ async def poll_source(
         _finish_poll(source, stages, after_poll(state, now=stages.clock(), new=len(backlog)), not_modified=True)
         return PollReport(source.name, new=len(backlog), stored=_stored(outcomes), alerts=sum(a or 0 for a in outcomes))
     stale = stages.clock() - timedelta(seconds=stages.service.claim_lease)
-    links, retried = _new_links(listing, source.name, stages.store, limit, stale)
+    links, retried = new_links(listing, source.name, stages.store, limit, stale)
     outcomes = await _process(source, links, reach, stages)
     assert isinstance(answer, Fetched)
     stored = _stored(outcomes)
@@ -178,7 +175,7 @@ async def process_pushed(source: SourceSettings, content: bytes, content_type: s
         )
         return PollReport(source.name, error=str(exc))
     stale = stages.clock() - timedelta(seconds=stages.service.claim_lease)
-    links, _ = _new_links(listing, source.name, stages.store, stages.service.max_new_per_source, stale)
+    links, _ = new_links(listing, source.name, stages.store, stages.service.max_new_per_source, stale)
     outcomes = await _process(source, links, stages.fetcher.reach(source.url), stages)
     report = PollReport(source.name, new=len(links), stored=_stored(outcomes), alerts=sum(a or 0 for a in outcomes))
     log.info(
@@ -212,21 +209,15 @@ def _finish_poll(
     not_modified: bool = False,
     hint: float | None = None,
 ) -> None:
-    """Next poll time (adaptive, with error backoff), health, and the operator alert on a change."""
+    """Next poll time, health, and the operator alert on a change (`monitor.polling.conclude`)."""
     now, cadence = stages.clock(), Cadence.of(source, stages.service)
-    interval = next_interval(
-        cadence, gap=state.publish_gap, previous=state.poll_interval, errors=state.error_count, server_hint=hint
-    )
-    if stages.websub is not None and stages.store.subscriptions.pushed(source.name, now):
-        interval = max(interval, cadence.maximum)  # a hub pushes it: polling is only the safety net
+    pushed = stages.websub is not None and stages.store.subscriptions.pushed(source.name, now)
     retry_after = error.retry_after if isinstance(error, FetchError) else None
-    delay = max(interval, retry_after or 0.0)
-    if not state.error_count:
-        state = replace(state, poll_interval=interval)
-    became = health(state, now, HealthPolicy.of(stages.service), cadence.minimum)
-    change = None
-    # A first good read (new -> ok) is what everyone expects: recorded, not alerted.
-    if became != state.health and not (state.health == Health.NEW and became == Health.OK):
+    verdict = conclude(
+        state, cadence, HealthPolicy.of(stages.service), now, hint=hint, retry_after=retry_after, pushed=pushed
+    )
+    state, became, change = verdict.state, verdict.health, None
+    if verdict.changed:
         change = SourceHealthChange(source.name, source.url, state.health, became.value, str(error) if error else None)
         log.warning(
             "source health changed",
@@ -235,7 +226,7 @@ def _finish_poll(
     record = PollRecord(
         state,
         now=now,
-        next_poll_at=now + timedelta(seconds=delay),
+        next_poll_at=now + timedelta(seconds=verdict.delay),
         kind=kind,
         not_modified=not_modified,
         error=str(error) if error else None,
@@ -346,82 +337,8 @@ async def _fetch_article(
     return page
 
 
-def write_batch(stages: Stages, batch: Sequence[Filing]) -> list[int | None]:
-    """Store the articles in their stories with their matches and alerts, in one transaction.
-
-    Per article: the alerts written, or None when it was not stored (already there).
-    """
-    for attempt in range(3):
-        try:
-            outcomes = file_articles(
-                batch,
-                store=stages.store,
-                topics=stages.matcher.topics,
-                now=stages.clock(),
-                channels_for=lambda topic: [n for n, c in stages.channels.items() if c.wants(topic)],
-                timings=stages.timings,
-            )
-            break
-        except Exception as exc:  # another instance's transaction won a race (a deadlock): run it again
-            if not is_conflict(exc) or attempt == 2:
-                raise
-    else:  # pragma: no cover  (the loop breaks or raises)
-        raise AssertionError
-    for filing, outcome in zip(batch, outcomes, strict=True):
-        if outcome is None:
-            continue
-        article = filing.article
-        log.info(
-            "stored",
-            extra={
-                "stage": "dedupe",
-                "action": outcome.how,
-                "source": article.source,
-                "url": article.url,
-                "story": outcome.story,
-                "alerts": len(outcome.alerts),
-            },
-        )
-        for topic, kind in outcome.alerts:
-            log.info("alert written", extra={"stage": "match", "action": kind, "topic": topic, "url": article.url})
-    return [None if outcome is None else len(outcome.alerts) for outcome in outcomes]
-
-
 async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reach: Reach) -> Listing:
-    max_links = stages.fetcher.options.max_links
     with stages.timings.measure("parse"):
-        listing = read_listing(answer, SourceKind(source.kind) if source.kind else None, max_links=max_links)
-    if not listing.children:
-        return listing
-    articles = list(listing.articles)
-    children = listing.children[: stages.child_sitemaps]
-    for child in children:
-        with stages.timings.measure("fetch"):
-            page = await stages.fetcher.get(child.url, reach=reach)
-        stages.timings.count("requests: child sitemap")
-        if isinstance(page, Fetched):
-            with stages.timings.measure("parse"):
-                articles.extend(read_listing(page, SourceKind.SITEMAP, max_links=max_links).articles)
-    return Listing(listing.kind, tuple(articles[:max_links]), children_read=children)
-
-
-def _new_links(
-    listing: Listing, source: str, store: Store, limit: int, stale_claims_before: datetime
-) -> tuple[list[tuple[str, Candidate]], int]:
-    """(canonical URL, link) of links not stored yet, newest first, at most `limit`; the rest wait in
-    the source's backlog, and the backlog tops up a poll with fewer. Also how many of them are
-    refusals asked again (the configuration may have changed), which are nothing new."""
-    unique: dict[str, Candidate] = {}
-    for link in listing.articles:
-        unique.setdefault(canonical_url(link.url), link)
-    known = store.pages.known(unique, stale_claims_before=stale_claims_before)
-    fresh = [(url, link) for url, link in unique.items() if url not in known]
-    oldest = datetime.min.replace(tzinfo=UTC)
-    fresh.sort(key=lambda pair: pair[1].published or oldest, reverse=True)
-    taken, rest = fresh[:limit], fresh[limit:]
-    if rest or taken:
-        store.backlog.update(source, keep=rest, taken=[url for url, _ in taken])
-    if len(taken) < limit:
-        taken += store.backlog.take(source, limit - len(taken), besides=[url for url, _ in taken])
-    retried = store.pages.forget_refused(url for url, _ in taken) if taken else 0
-    return taken, retried
+        kind = SourceKind(source.kind) if source.kind else None
+        listing = read_listing(answer, kind, max_links=stages.fetcher.options.max_links)
+    return await with_children(listing, stages.fetcher, reach, stages.timings, children=stages.child_sitemaps)

@@ -124,3 +124,38 @@ def after_poll(
         last_new_at=now if new else (state.last_new_at or now),
         publish_gap=gap or state.publish_gap,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a poll decides about its source: the state to keep, when to poll next, its health."""
+
+    state: SourceState
+    delay: float  # seconds to the next poll
+    health: Health
+    changed: bool  # a change worth an operator alert
+
+
+def conclude(
+    state: SourceState,
+    cadence: Cadence,
+    policy: HealthPolicy,
+    now: datetime,
+    *,
+    hint: float | None = None,
+    retry_after: float | None = None,
+    pushed: bool = False,
+) -> Verdict:
+    """The adaptive interval (with error backoff; the slow end when a hub pushes the feed, polling
+    being only the safety net), a server's Retry-After, and the health it leaves."""
+    interval = next_interval(
+        cadence, gap=state.publish_gap, previous=state.poll_interval, errors=state.error_count, server_hint=hint
+    )
+    if pushed:
+        interval = max(interval, cadence.maximum)
+    if not state.error_count:
+        state = replace(state, poll_interval=interval)
+    became = health(state, now, policy, cadence.minimum)
+    # A first good read (new -> ok) is what everyone expects: recorded, not alerted.
+    changed = became != state.health and not (state.health == Health.NEW and became == Health.OK)
+    return Verdict(state, max(interval, retry_after or 0.0), became, changed)

@@ -30,13 +30,15 @@ from monitor.domain import Fetched, Rejected
 from monitor.errors import FetchError
 from monitor.extract import extract_page
 from monitor.fetch import Fetcher, make_client
+from monitor.filing import Filer
 from monitor.guard import GuardedTransport
 from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source, process_pushed, record_polls
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import PollRecord, Store, open_store, unavailable
-from monitor.timing import peak_rss_mb
+from monitor.stories import Filing, file_batch
+from monitor.timing import Timings, peak_rss_mb
 from monitor.topics import TopicMatcher
 from monitor.web import Console, WebServer, build_app
 from monitor.websub import WebSub
@@ -255,13 +257,28 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     metrics.read_totals(store.views.totals)
     try:
         async with make_client(options, transport) as client:
+            channels = build_channels(settings.channels, client, clock, Renderer(settings.templates_path()))
+            matcher, timings = TopicMatcher(book), Timings()
+            # Group commit: articles ready at about the same time are written in one transaction.
+            filer: Filer[Filing, int | None] = Filer(
+                partial(
+                    file_batch,
+                    store=store,
+                    topics=matcher.topics,
+                    channels_for=lambda topic: [name for name, c in channels.items() if c.wants(topic)],
+                    clock=clock,
+                    timings=timings,
+                )
+            )
             stages = Stages(
                 store=store,
                 fetcher=Fetcher(client, options, robots_cache=store.sites, clock=clock),
                 workers=workers,
-                matcher=TopicMatcher(book),
-                channels=build_channels(settings.channels, client, clock, Renderer(settings.templates_path())),
+                matcher=matcher,
+                channels=channels,
                 clock=clock,
+                filer=filer,
+                timings=timings,
                 service=settings.service,
                 operators=tuple(c.name for c in settings.channels if c.enabled and c.operator),
                 metrics=metrics,

@@ -9,6 +9,7 @@ within its window, one follow-up "surge" alert goes to the same channels.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,9 +18,11 @@ from datetime import datetime, timedelta
 from monitor.dedupe import best_copy, fingerprint
 from monitor.domain import Article, Fingerprint, Join, Match
 from monitor.entities import best_link, entity_keys, is_lookup_key
-from monitor.store import Store, Transaction
+from monitor.store import Store, Transaction, is_conflict
 from monitor.timing import Timings
 from monitor.topics import Topic
+
+log = logging.getLogger("monitor.stories")
 
 CROSS_LANGUAGE_WINDOW = timedelta(days=3)
 
@@ -226,3 +229,47 @@ def split_article(
             ):
                 alerted.append(found.topic)
     return Split(article_id, detached.old_story, story, tuple(alerted))
+
+
+def file_batch(
+    batch: Sequence[Filing],
+    *,
+    store: Store,
+    topics: Sequence[Topic],
+    channels_for: Callable[[str], list[str]],
+    clock: Callable[[], datetime],
+    timings: Timings,
+) -> list[int | None]:
+    """Store the articles in their stories with their matches and alerts, in one transaction.
+
+    Per article: the alerts written, or None when it was not stored (already there).
+    """
+    for attempt in range(3):
+        try:
+            outcomes = file_articles(
+                batch, store=store, topics=topics, now=clock(), channels_for=channels_for, timings=timings
+            )
+            break
+        except Exception as exc:  # another instance's transaction won a race (a deadlock): run it again
+            if not is_conflict(exc) or attempt == 2:
+                raise
+    else:  # pragma: no cover  (the loop breaks or raises)
+        raise AssertionError
+    for filing, outcome in zip(batch, outcomes, strict=True):
+        if outcome is None:
+            continue
+        article = filing.article
+        log.info(
+            "stored",
+            extra={
+                "stage": "dedupe",
+                "action": outcome.how,
+                "source": article.source,
+                "url": article.url,
+                "story": outcome.story,
+                "alerts": len(outcome.alerts),
+            },
+        )
+        for topic, kind in outcome.alerts:
+            log.info("alert written", extra={"stage": "match", "action": kind, "topic": topic, "url": article.url})
+    return [None if outcome is None else len(outcome.alerts) for outcome in outcomes]

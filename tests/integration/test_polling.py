@@ -7,13 +7,17 @@ import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 
 import pytest
 
 from monitor.fetch import Fetcher, FetchOptions, make_client
+from monitor.filing import Filer
 from monitor.pipeline import Stages, poll_source
 from monitor.settings import ServiceSettings, SourceSettings
 from monitor.store import Store, open_store
+from monitor.stories import file_batch
+from monitor.timing import Timings
 from monitor.topics import TopicMatcher, parse_rulebook
 from monitor.worker import Prepared, prepare
 from tests.support.servers import FakeWeb
@@ -78,13 +82,18 @@ async def poll(source: SourceSettings, store: Store, clock: Clock, operators: tu
     options = FetchOptions(host_interval=0, retries=0, robots=False)
     book = parse_rulebook(tomllib.loads(RULES), "t.toml")
     async with make_client(options) as client:
+        matcher = TopicMatcher(book)
+        write = partial(
+            file_batch, store=store, topics=matcher.topics, channels_for=lambda _: [], clock=clock, timings=Timings()
+        )
         stages = Stages(
             store=store,
             fetcher=Fetcher(client, options, clock=clock),
             workers=InlineWorkers(),
-            matcher=TopicMatcher(book),
+            matcher=matcher,
             channels={},
             clock=clock,
+            filer=Filer(write),
             service=SERVICE,
             operators=operators,
         )
