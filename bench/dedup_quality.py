@@ -167,7 +167,8 @@ REWRITES = [
 
 
 def measure_cross_language() -> None:
-    from monitor.entities import entity_keys, is_same_event
+    from monitor.entities import entity_keys
+    from monitor.linking import is_same_event
 
     linked = sum(is_same_event(entity_keys(t1, x1), entity_keys(t2, x2)) for t1, x1, t2, x2 in REWRITES)
     dev = CORPUS / "dev.jsonl"

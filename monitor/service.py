@@ -10,7 +10,6 @@ import gc
 import json
 import logging
 import os
-import resource
 import signal
 import socket
 import time
@@ -34,11 +33,12 @@ from monitor.filing import Filer
 from monitor.guard import GuardedTransport
 from monitor.jobs import Jobs
 from monitor.pipeline import Stages, poll_source, process_pushed, record_polls
+from monitor.report import run_report
 from monitor.scheduler import build_scheduler
 from monitor.settings import Settings, SourceSettings
 from monitor.store import PollRecord, Store, open_store, unavailable
 from monitor.stories import Filing, file_batch
-from monitor.timing import Timings, peak_rss_mb
+from monitor.timing import Timings
 from monitor.topics import TopicMatcher
 from monitor.web import Console, WebServer, build_app
 from monitor.websub import WebSub
@@ -300,32 +300,6 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
     finally:
         workers.close()
         store.close()
-
-
-def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str, object]:
-    """What one `run --once` did and where its time went (for `--report` and bench/)."""
-    timings = service.stages.timings
-    stages = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
-    stages["extract+fingerprint (worker CPU)"] = round(service.workers.cpu_seconds, 3)
-    own = peak_rss_mb()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    stored = service.store.count("articles") - stored_before
-    return {
-        "wall_seconds": round(wall, 3),
-        "articles_stored": stored,
-        "articles_per_second": round(stored / wall, 2) if wall else 0.0,
-        "stage_seconds": stages,
-        "store_transactions": service.stages.filer.batches,
-        "connections_opened": service.transport.backend.connections,
-        "requests": dict(
-            sorted({**timings.counts, "requests: robots.txt": service.stages.fetcher.robots_requests}.items())
-        ),
-        "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
-        "cpu_seconds": {
-            "main": round(usage.ru_utime + usage.ru_stime, 2),
-            "workers": round(service.workers.process_cpu_seconds, 2),
-        },
-    }
 
 
 async def run_console(settings: Settings, listen: tuple[str, int]) -> None:

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from monitor.dedupe import best_copy, fingerprint
 from monitor.domain import Article, Fingerprint, Join, Match
-from monitor.entities import best_link, entity_keys, is_lookup_key
+from monitor.entities import entity_keys
+from monitor.linking import best_link, is_lookup_key
 from monitor.store import Store, Transaction, is_conflict
 from monitor.timing import Timings
 from monitor.topics import Topic

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import click
 
 from monitor import logs
+from monitor.config_file import load_settings
 from monitor.errors import ConfigError, FetchError, StoreError
-from monitor.settings import Settings, load_settings
+from monitor.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_CONFIG = "config/monitor.toml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.settings import read_toml
+from monitor.config_file import read_toml
 from monitor.topics.matcher import TopicMatcher, TopicResult
 from monitor.topics.rules import RuleBook, Topic, parse_rulebook
 

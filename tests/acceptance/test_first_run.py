@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from monitor.settings import load_settings
+from monitor.config_file import load_settings
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.conftest import ROOT
 from tests.support.pages import Story, article_page, rss2

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitor.entities import best_link, entity_keys, is_same_event, name_key
+from monitor.entities import entity_keys, name_key
+from monitor.linking import best_link, is_same_event
 from tests.support.newsweb import CROSS_LANGUAGE
 
 SATURDAY = datetime(2024, 11, 9, 15, 0, tzinfo=UTC)

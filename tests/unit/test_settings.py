@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config_file import load_settings
 from monitor.errors import ConfigError
-from monitor.settings import load_settings, parse_duration
+from monitor.settings import parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1h", 3600), ("2d", 172800)])
