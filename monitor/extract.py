@@ -40,16 +40,9 @@ def _config() -> ConfigParser:
 
 
 def _plain_element_classes() -> None:
-    """Have trafilatura's HTML parser pick element classes in C, not in Python.
-
-    lxml.html's parser asks a Python method which class each element gets (forms, inputs and
-    labels get their own), a call every time Python first touches an element: 9 % of trafilatura's
-    time on the corpus pages. trafilatura uses none of the form classes' methods, so every element
-    can be a plain HtmlElement, chosen by lxml's C lookup; the extracted text, title, date, URL and
-    author stay the same on every corpus page (tests/integration/test_extract_pages.py checks).
-    This changes a parser object of trafilatura's for the whole process: it runs only in the
-    extraction workers (and where extraction is measured), which parse nothing else.
-    """
+    """Have trafilatura's HTML parser pick element classes in C: it uses none of the form classes'
+    methods, and lxml's Python lookup is called for every element (docs/performance.md). Changes a
+    parser of trafilatura's for the whole process: only the extraction workers run it."""
     import lxml.html  # noqa: PLC0415  (workers only; see extract_page)
     from lxml import etree  # noqa: PLC0415
     from trafilatura.utils import HTML_PARSER  # noqa: PLC0415
@@ -99,19 +92,10 @@ def _published(value: str | None) -> datetime | None:
 
 
 def _metadata(tree: Any, url: str, config: ConfigParser) -> dict[str, str | None]:
-    """Title, author, canonical URL and date, found the way trafilatura's `extract_metadata` does,
-    less what costs much and gives little.
-
-    * Only these four fields: trafilatura also looks for the site name, categories, tags and
-      licence, which the service never reads (0.8 ms a page on the corpus pages).
-    * The date from the page's markup (meta tags, JSON-LD, <time>, the URL), without htmldate's
-      extensive search of the whole text: 4 ms a page, and it dated 2 of the 261 corpus pages
-      that the markup leaves undated; the feed's date stands in then (`pipeline.process_link`).
-    * The author from meta tags and JSON-LD only. trafilatura's search of the body for bylines
-      takes 9 ms on each page without such markup (a third of the corpus pages) and found a
-      name on 48 of 261; the author is kept with the article but nothing reads it.
-    Title, URL and date are pinned to trafilatura's own by tests/integration/test_extract_pages.py.
-    """
+    """Title, author, canonical URL and date as trafilatura's `extract_metadata` finds them, less what
+    costs much and gives little: no site name, categories, tags or licence; the date from the markup
+    only (the feed's date stands in); the author from meta tags and JSON-LD only. Pinned to
+    trafilatura's own output by tests/integration/test_extract_pages.py; costs in docs/performance.md."""
     from htmldate import find_date  # noqa: PLC0415  (workers only; see extract_page)
     from trafilatura import metadata  # noqa: PLC0415
     from trafilatura.settings import set_date_params  # noqa: PLC0415

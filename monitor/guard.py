@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from monitor._sockets import AsyncioBackend
 from monitor.errors import RefusedError
-from monitor.sockets import AsyncioBackend
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

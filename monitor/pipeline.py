@@ -1,4 +1,4 @@
-"""The stages in order: source -> fetch -> extract -> dedupe -> match -> alerts (outbox).
+"""The stages in order: source -> fetch -> extract (workers) -> match -> file: story, matches, alerts (outbox).
 
 `poll_source` reads one source's listing; `process_link` takes one new link through
 every stage. Everything else lives in the stage modules.

@@ -1,9 +1,9 @@
-"""Imported by the workers' fork server, and nowhere else (`monitor.worker.Workers`).
+"""Imported by the workers' fork server, and nowhere else (`monitor._workers.Workers`).
 
 `multiprocessing` lets a fork server import modules before it forks the first worker, and
 nothing more: importing this one runs the warm-up there, so that every worker starts with
 trafilatura and the date parser loaded and their tables built, instead of building them
-on its first pages (about half a second of CPU per worker, measured).
+on its first pages.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from uuid import uuid4
 
 import httpx
 
+from monitor._workers import Workers
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
 from monitor.configured import check_channel_topics, delivery_gaps, fetch_options, load_topics
 from monitor.domain import Fetched, Rejected
@@ -42,7 +43,6 @@ from monitor.timing import Timings
 from monitor.topics import TopicMatcher
 from monitor.web import Console, WebServer, build_app
 from monitor.websub import WebSub
-from monitor.worker import Workers
 
 log = logging.getLogger("monitor.service")
 

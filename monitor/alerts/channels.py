@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from standardwebhooks.webhooks import Webhook
@@ -156,6 +156,14 @@ class AppriseChannel(_Base):
         await asyncio.to_thread(self._notify, title, self._renderer.digest_text(alerts, self.name))
 
 
+# The channel types: a new one is its settings model (monitor.settings), its class and a line here.
+CHANNELS: dict[str, Callable[[Any, httpx.AsyncClient, Callable[[], datetime], Renderer], Channel]] = {
+    "webhook": lambda settings, client, clock, _renderer: WebhookChannel(settings, client, clock),
+    "email": lambda settings, _client, clock, renderer: EmailChannel(settings, renderer, clock),
+    "apprise": lambda settings, _client, _clock, renderer: AppriseChannel(settings, renderer),
+}
+
+
 def build_channels(
     settings: Sequence[ChannelSettings],
     client: httpx.AsyncClient,
@@ -163,14 +171,4 @@ def build_channels(
     renderer: Renderer | None = None,
 ) -> dict[str, Channel]:
     renderer = renderer or Renderer()
-    channels: dict[str, Channel] = {}
-    for item in settings:
-        if not item.enabled:
-            continue
-        if isinstance(item, WebhookSettings):
-            channels[item.name] = WebhookChannel(item, client, clock)
-        elif isinstance(item, EmailSettings):
-            channels[item.name] = EmailChannel(item, renderer, clock)
-        else:
-            channels[item.name] = AppriseChannel(item, renderer)
-    return channels
+    return {item.name: CHANNELS[item.type](item, client, clock, renderer) for item in settings if item.enabled}

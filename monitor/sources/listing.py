@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from monitor.domain import Candidate, Fetched, SourceKind
@@ -53,25 +54,41 @@ def read_listing(fetched: Fetched, kind: SourceKind | None = None, *, max_links:
         kind = detect_kind(fetched)
         if kind is SourceKind.PAGE and "xml" in fetched.content_type.lower():
             raise SourceError(f"{fetched.content_type} response is neither a feed nor a sitemap")
-    if kind is SourceKind.FEED:
-        refuse_entities(fetched.content)
-        feed = read_feed(fetched.content, fetched.url)
-        header_hub, header_topic = hub_links(fetched.links)
-        return Listing(
-            kind,
-            tuple(feed.articles[:max_links]),
-            ttl=feed.ttl,
-            hub=header_hub or feed.hub,
-            topic=header_topic or feed.topic or fetched.url,
-        )
-    if kind is SourceKind.SITEMAP:
-        refuse_entities(fetched.content)
-        sitemap = read_sitemap(fetched.content)
-        return Listing(kind, sitemap.articles[:max_links], sitemap.children[:max_links])
+    return READERS[kind](fetched, max_links)
+
+
+def _feed(fetched: Fetched, max_links: int) -> Listing:
+    refuse_entities(fetched.content)
+    feed = read_feed(fetched.content, fetched.url)
+    header_hub, header_topic = hub_links(fetched.links)
+    return Listing(
+        SourceKind.FEED,
+        tuple(feed.articles[:max_links]),
+        ttl=feed.ttl,
+        hub=header_hub or feed.hub,
+        topic=header_topic or feed.topic or fetched.url,
+    )
+
+
+def _sitemap(fetched: Fetched, max_links: int) -> Listing:
+    refuse_entities(fetched.content)
+    sitemap = read_sitemap(fetched.content)
+    return Listing(SourceKind.SITEMAP, sitemap.articles[:max_links], sitemap.children[:max_links])
+
+
+def _page(fetched: Fetched, max_links: int) -> Listing:
     links = read_page(fetched.content, fetched.url)
     if not links:
         raise SourceError("no article links found on the page")
-    return Listing(kind, tuple(links[:max_links]))
+    return Listing(SourceKind.PAGE, tuple(links[:max_links]))
+
+
+# The source readers, by kind: a new kind is a reader module, a `SourceKind` member and a line here.
+READERS: dict[SourceKind, Callable[[Fetched, int], Listing]] = {
+    SourceKind.FEED: _feed,
+    SourceKind.SITEMAP: _sitemap,
+    SourceKind.PAGE: _page,
+}
 
 
 _LINK = re.compile(r'<([^>]+)>\s*;([^,]*?)\brel="?([^";,]+)"?', re.IGNORECASE)

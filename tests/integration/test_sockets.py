@@ -1,4 +1,4 @@
-"""httpcore over `monitor.sockets.AsyncioBackend`, against real servers on loopback.
+"""httpcore over `monitor._sockets.AsyncioBackend`, against real servers on loopback.
 
 Plain HTTP/1.1 with keep-alive, a server that closes an idle connection (the pool must not
 reuse it), a server that never answers (read timeout), a refused port, a body larger than
@@ -19,7 +19,7 @@ import httpcore
 import httpx
 import pytest
 
-from monitor.sockets import AsyncioBackend
+from monitor._sockets import AsyncioBackend
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

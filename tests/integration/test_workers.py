@@ -9,8 +9,8 @@ import signal
 import subprocess
 import sys
 
+from monitor._workers import Workers
 from monitor.domain import Extracted, Rejected
-from monitor.worker import Workers
 
 PAGE = (
     "<html lang='en'><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens</h1>"

@@ -1,11 +1,9 @@
 """httpcore's network backend on asyncio's own transports.
 
-httpcore reaches the network through anyio by default, which on every read and write opens
-a cancel scope and looks up the running async library and the current task: about a fifth
-of the main process's CPU per request in `bench/harness.py` (py-spy). The monitor runs on
-asyncio alone, so a protocol that keeps what arrives in a buffer, and a deadline only when
-a read or write has to wait, do the same job. `monitor.guard.GuardedBackend` connects
-through it to the addresses it has checked.
+httpcore reaches the network through anyio by default, which opens a cancel scope on every
+read and write (its cost: docs/performance.md). The monitor runs on asyncio alone: a protocol
+that keeps what arrives in a buffer, and a deadline only when a read or write has to wait, do
+the same job. `monitor.guard.GuardedBackend` connects through it to the addresses it checked.
 """
 
 from __future__ import annotations
