@@ -130,8 +130,8 @@ def measure(make: Callable[[], Index] = Index, seed: int = 3) -> None:
     correct = sum(sum(v) for v in joins.values())
     merges = correct + wrong + false_merges
     print(f"{len(texts)} originals, {len(cases)} copies")
-    for kind, found in joins.items():
-        print(f"  {kind:<13} recall {sum(found) / len(found):.3f} ({sum(found)}/{len(found)})")
+    for kind, joined in joins.items():
+        print(f"  {kind:<13} recall {sum(joined) / len(joined):.3f} ({sum(joined)}/{len(joined)})")
     print(f"false merges: {false_merges} originals joined another story, {wrong} copies joined the wrong story")
     print(f"precision {correct / merges:.4f}  recall {correct / len(cases):.4f}")
 

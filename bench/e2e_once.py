@@ -68,7 +68,7 @@ def main() -> None:
             + news.config(
                 webhook_url=hook.url,
                 secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                smtp_port=sink.port,  # type: ignore[attr-defined]
+                smtp_port=sink.port,
             ),
             encoding="utf-8",
         )

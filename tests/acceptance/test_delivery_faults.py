@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.servers import FakeWeb, WebhookReceiver, smtp_sink
 
-ON_TOPIC = [e for e in OWN if any(v == 1 for v in dict(e["labels"]).values())]  # type: ignore[arg-type]
+ON_TOPIC = [e for e in OWN if any(v == 1 for v in cast("dict[str, int]", e["labels"]).values())]
 
 
 def free_port() -> int:

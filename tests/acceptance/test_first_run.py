@@ -144,12 +144,12 @@ def test_empty_lists_say_so_and_deliveries_show_their_next_attempt(tmp_path: Pat
     )
     config = write_config(tmp_path / "monitor.toml", body)
     assert run_monitor("run", "--once", config=config, database_url=sqlite_url(tmp_path)).code == 0
-    alerts = run_monitor("alerts", config=config, database_url=sqlite_url(tmp_path)).stdout
+    listed = run_monitor("alerts", config=config, database_url=sqlite_url(tmp_path)).stdout
     assert re.search(
-        r"hook: pending, 1 attempt so far, next attempt \d{4}-\d\d-\d\d \d\d:\d\d; last error: ", alerts
-    ), alerts
-    stories = run_monitor("stories", config=config, database_url=sqlite_url(tmp_path)).stdout
-    assert "; 1 copy; " in stories
+        r"hook: pending, 1 attempt so far, next attempt \d{4}-\d\d-\d\d \d\d:\d\d; last error: ", listed
+    ), listed
+    shown = run_monitor("stories", config=config, database_url=sqlite_url(tmp_path)).stdout
+    assert "; 1 copy; " in shown
 
 
 def test_version_units_fetch_errors_and_names(tmp_path: Path, fake_web: FakeWeb) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.acceptance.conftest import SECRET, TOPICS, run_monitor
 from tests.support.newsweb import CROSS_LANGUAGE, OWN, NewsWeb
-from tests.support.servers import FakeWeb, WebhookReceiver
+from tests.support.servers import FakeWeb, WebhookReceiver, body_of
 
 
 def test_a_russian_rewrite_joins_the_english_story_and_another_event_does_not(
@@ -69,10 +69,9 @@ def test_a_story_reaching_three_outlets_gets_one_surge_alert(
     assert kinds == [("dprk-troop-deployment", "match", 1), ("dprk-troop-deployment", "surge", 3)]
     assert "Widely reported (3 outlets)" in smtp.messages[-1]["Subject"]
     # The follow-up says why each report is in the story.
-    body = smtp.messages[-1].get_body(("plain",))
-    assert body is not None
-    assert "first report of the story" in body.get_content()
-    assert body.get_content().count("near-duplicate of article ") >= 2
+    body = body_of(smtp.messages[-1], "plain")
+    assert "first report of the story" in body
+    assert body.count("near-duplicate of article ") >= 2
 
 
 def test_a_report_swallowed_by_a_wrong_join_is_split_off_and_alerted(

@@ -16,7 +16,7 @@ from monitor.domain import Article, Evidence, Match
 from monitor.scheduler import next_digest
 from monitor.settings import EmailSettings, WebhookSettings
 from monitor.store import Store, open_store
-from tests.support.servers import WebhookReceiver, smtp_sink
+from tests.support.servers import WebhookReceiver, body_of, smtp_sink
 
 
 def mail_settings(port: int, **extra: Any) -> EmailSettings:
@@ -67,10 +67,7 @@ async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store)
     policy = DeliveryPolicy(attempts=3, backoff=60, jitter=0)
     receiver = WebhookReceiver(status=503)
     with receiver.running(), smtp_sink() as sink:
-        settings = [
-            WebhookSettings(name="hook", type="webhook", url=receiver.url),
-            mail_settings(sink.port),  # type: ignore[attr-defined]
-        ]
+        settings: list[Any] = [WebhookSettings(name="hook", type="webhook", url=receiver.url), mail_settings(sink.port)]
         async with httpx.AsyncClient() as client:
             channels = build_channels(settings, client, clock)
             alert_id = add_alert(store, clock(), ["hook", "mail"])
@@ -116,7 +113,7 @@ async def test_webhook_without_secret_is_unsigned_and_refused_connection_is_reco
 async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
     clock = Clock()
     with smtp_sink(login=("desk", "s3cret")) as sink:
-        port = sink.port  # type: ignore[attr-defined]
+        port = sink.port
         good = EmailSettings(
             name="mail",
             type="email",
@@ -135,7 +132,7 @@ async def test_email_logs_in_when_the_server_requires_it(store: Store) -> None:
             add_alert(store, clock(), ["mail", "anon"])
             report = await deliver_pending(store, channels, clock=clock, policy=DeliveryPolicy())
     assert (report.sent, report.failed) == (1, 1)
-    assert sink.logged_in == "desk" and len(sink.messages) == 1  # type: ignore[attr-defined]
+    assert sink.logged_in == "desk" and len(sink.messages) == 1
     anon = next(r for r in store.outbox.rows() if r.channel == "anon")
     assert anon.status == "pending" and "530" in str(anon.last_error)
 
@@ -204,11 +201,7 @@ async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(stor
     with receiver.running(), smtp_sink() as sink:
         settings: list[Any] = [
             WebhookSettings(name="hook", type="webhook", url=receiver.url, mode="hourly"),
-            mail_settings(
-                sink.port,
-                mode="daily at 13:00",
-                timezone="Europe/Kyiv",
-            ),  # type: ignore[attr-defined]
+            mail_settings(sink.port, mode="daily at 13:00", timezone="Europe/Kyiv"),
         ]
         async with httpx.AsyncClient() as client:
             channels = build_channels(settings, client, clock)
@@ -229,7 +222,7 @@ async def test_a_digest_groups_an_hours_alerts_into_one_message_per_channel(stor
     assert len(receiver.posts) == 1 and len(sink.messages) == 1
     digest = receiver.payloads()[0]
     assert digest["kind"] == "digest" and len(digest["alerts"]) == 3
-    text = sink.messages[0].get_body(("plain",)).get_content()
+    text = body_of(sink.messages[0], "plain")
     assert "3 alerts for mail" in text and "== t (2 stories)" in text and "== u (1 stories)" in text
     assert all(r.status == "sent" for r in store.outbox.rows())
 

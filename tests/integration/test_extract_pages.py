@@ -91,6 +91,7 @@ def test_own_page_gives_what_trafilatura_gives() -> None:
     url = "https://courier.example/port/cranes-return?ref=feed"
     found = extract.document(OWN_PAGE, url)
     assert found == trafilatura_alone(OWN_PAGE, url)  # the author is in the markup: found too
+    assert found is not None
     assert found["title"] == "Harbour cranes return to service"
     assert found["author"] == "Mirela Dunst"
     assert found["date"] == "2025-03-14"

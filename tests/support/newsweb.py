@@ -7,6 +7,7 @@ time, never copied here) plus articles written for these tests (OWN below).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,7 +150,7 @@ def load_examples(corpus: Path) -> list[dict[str, object]]:
     return examples
 
 
-def _story(example: dict[str, object], outlet: str, index: int) -> Story:
+def _story(example: Mapping[str, object], outlet: str, index: int) -> Story:
     published = example.get("published")
     when = (
         datetime.fromisoformat(str(published)).replace(tzinfo=UTC, hour=9)
@@ -170,7 +171,7 @@ def _story(example: dict[str, object], outlet: str, index: int) -> Story:
 class NewsWeb:
     """Six outlets on one local server; `publish` renders feeds and pages into the FakeWeb."""
 
-    def __init__(self, web: FakeWeb, examples: list[dict[str, object]]) -> None:
+    def __init__(self, web: FakeWeb, examples: Sequence[Mapping[str, object]]) -> None:
         self.web = web
         self.outlets = [
             Outlet("wire-rss", "rss", "/wire/rss.xml"),
@@ -186,7 +187,7 @@ class NewsWeb:
             outlet = self.outlets[index % len(self.outlets)]
             self.add(outlet, example, index)
 
-    def add(self, outlet: Outlet, example: dict[str, object], index: int) -> Story:
+    def add(self, outlet: Outlet, example: Mapping[str, object], index: int) -> Story:
         story = _story(example, outlet.name, index)
         outlet.stories.append(story)
         labels = example.get("labels")

@@ -180,11 +180,13 @@ class _Collect:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        self.port = 0  # set by smtp_sink
+        self.logged_in: str | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
         return "250 Message accepted for delivery"
 
 
@@ -206,14 +208,21 @@ def smtp_sink(login: tuple[str, str] | None = None, port: int | None = None) -> 
         def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
             ok = (data.login.decode(), data.password.decode()) == login
             if ok:
-                handler.logged_in = data.login.decode()  # type: ignore[attr-defined]
+                handler.logged_in = data.login.decode()
             return AuthResult(success=ok)
 
         extra = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
     controller = Controller(handler, hostname="127.0.0.1", port=port, **extra)
     controller.start()
-    handler.port = port  # type: ignore[attr-defined]
+    handler.port = port
     try:
         yield handler
     finally:
         controller.stop()
+
+
+def body_of(message: EmailMessage, subtype: str) -> str:
+    """The text of the message's `subtype` ("plain" or "html") part."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no {subtype} part"
+    return str(part.get_content())

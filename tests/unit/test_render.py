@@ -6,6 +6,7 @@ from pathlib import Path
 
 from monitor.alerts.render import Renderer, payload, subject
 from monitor.domain import AlertView, Article, Evidence
+from tests.support.servers import body_of
 
 ARTICLE = Article(
     source="wire",
@@ -59,18 +60,18 @@ def test_email_is_multipart_escaped_and_highlighted() -> None:
     message = Renderer().email(ALERT, sender="monitor@desk.test", to=("a@desk.test",))
     assert message["Subject"] == subject(ALERT) == "[dprk-troop-deployment] Troops <sent> & more — wire"
     assert message["Message-ID"] == "<a1b2@desk.test>"
-    html = message.get_body(("html",)).get_content()
+    html = body_of(message, "html")
     assert "<mark>North Korean</mark> <mark>troops</mark> were &lt;b&gt;sent&lt;/b&gt;" in html
     assert "Troops &lt;sent&gt; &amp; more" in html and "<b>sent</b>" not in html
     assert 'href="https://wire.test/a?x=1&amp;y=2"' in html and "gazette, herald" in html
-    plain = message.get_body(("plain",)).get_content()
+    plain = body_of(message, "plain")
     assert ARTICLE.url in plain and SENTENCE in plain
 
 
 def test_email_names_the_rule_that_fired() -> None:
     message = Renderer().email(ALERT, sender="monitor@desk.test", to=("a@desk.test",))
-    assert f"Why: {RULE}" in message.get_body(("plain",)).get_content()
-    assert f"Why: {RULE}" in message.get_body(("html",)).get_content()
+    assert f"Why: {RULE}" in body_of(message, "plain")
+    assert f"Why: {RULE}" in body_of(message, "html")
 
 
 def test_hostile_title_and_text_render_safely_and_add_no_header() -> None:
@@ -94,18 +95,18 @@ def test_hostile_title_and_text_render_safely_and_add_no_header() -> None:
         b"mime-version",
         b"content-type",
     }
-    html = message.get_body(("html",)).get_content()
+    html = body_of(message, "html")
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    plain = message.get_body(("plain",)).get_content()
+    plain = body_of(message, "plain")
     assert "very long" in plain  # the text part carries the content as text
 
 
 def test_templates_can_be_overridden_from_the_config_folder(tmp_path: Path) -> None:
     (tmp_path / "email.txt.j2").write_text("Custom: {{ alert.topic }} {{ alert.article.title }}\n", encoding="utf-8")
     message = Renderer(tmp_path).email(ALERT, sender="m@x.test", to=("a@x.test",))
-    assert message.get_body(("plain",)).get_content().startswith("Custom: dprk-troop-deployment Troops <sent>")
-    assert "<mark>" in message.get_body(("html",)).get_content()  # the built-in HTML template still applies
+    assert body_of(message, "plain").startswith("Custom: dprk-troop-deployment Troops <sent>")
+    assert "<mark>" in body_of(message, "html")  # the built-in HTML template still applies
 
 
 def test_digest_groups_by_topic_and_story() -> None:
@@ -119,7 +120,7 @@ def test_digest_groups_by_topic_and_story() -> None:
         digest_id="digest-1",
         now=ALERT.created,
     )
-    text = message.get_body(("plain",)).get_content()
+    text = body_of(message, "plain")
     assert "3 alerts for desk" in text
     assert text.index("== dprk-troop-deployment (1 stories)") < text.index("== treaty-ratification (1 stories)")
     assert message["X-Monitor-Alert-Ids"] == "a1b2 c3 d4"

@@ -6,7 +6,7 @@ import pytest
 
 from monitor.config_file import load_settings
 from monitor.errors import ConfigError
-from monitor.settings import parse_duration
+from monitor.settings import WebhookSettings, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1h", 3600), ("2d", 172800)])
@@ -38,6 +38,7 @@ def test_env_references_and_database_override(tmp_path: Path) -> None:
     settings = load_settings(config, env={"HOOK": "https://hooks.example.org/x"})
     assert settings.database.url == "sqlite:///x.db"
     channel = settings.channels[0]
+    assert isinstance(channel, WebhookSettings)
     assert channel.url == "https://hooks.example.org/x" and channel.secret is None and channel.enabled is False
     overridden = load_settings(config, env={"HOOK": "http://h/", "MONITOR_DATABASE_URL": "postgresql+psycopg://db/x"})
     assert overridden.database.url == "postgresql+psycopg://db/x"
