@@ -19,7 +19,8 @@ from monitor.dedupe import best_copy, fingerprint
 from monitor.domain import Article, Fingerprint, Join, Match
 from monitor.entities import entity_keys
 from monitor.linking import best_link, is_lookup_key
-from monitor.store import Store, Transaction, is_conflict
+from monitor.store import Store, is_conflict
+from monitor.store.protocol import FilingStore, FilingTransaction
 from monitor.timing import Timings
 from monitor.topics import Topic
 
@@ -36,7 +37,7 @@ class Filed:
 
 
 def _other_language_story(
-    tx: Transaction, article: Article, keys: frozenset[str], now: datetime
+    tx: FilingTransaction, article: Article, keys: frozenset[str], now: datetime
 ) -> tuple[str, Join] | None:
     lookup = [k for k in keys if is_lookup_key(k)]
     if not lookup:
@@ -48,7 +49,7 @@ def _other_language_story(
 
 
 def _find(
-    tx: Transaction, article: Article, mark: Fingerprint, keys: frozenset[str], now: datetime
+    tx: FilingTransaction, article: Article, mark: Fingerprint, keys: frozenset[str], now: datetime
 ) -> tuple[str, Join] | None:
     """The story the article belongs to, and why; None for a story of its own."""
     exact = tx.find_exact(mark.exact)
@@ -62,7 +63,13 @@ def _find(
 
 
 def _story(
-    tx: Transaction, article: Article, mark: Fingerprint, keys: frozenset[str], *, now: datetime, timings: Timings
+    tx: FilingTransaction,
+    article: Article,
+    mark: Fingerprint,
+    keys: frozenset[str],
+    *,
+    now: datetime,
+    timings: Timings,
 ) -> tuple[str, str, int]:
     """Put the article in its story (or a new one): (story id, how it was found, article id)."""
     with timings.measure("dedupe"):
@@ -78,7 +85,11 @@ def _story(
 
 
 def _surges(
-    tx: Transaction, story: str, topics: Iterable[Topic], channels_for: Callable[[str], list[str]], now: datetime
+    tx: FilingTransaction,
+    story: str,
+    topics: Iterable[Topic],
+    channels_for: Callable[[str], list[str]],
+    now: datetime,
 ) -> list[tuple[str, str]]:
     written: list[tuple[str, str]] = []
     watched = [t for t in topics if t.surge is not None]
@@ -117,7 +128,7 @@ class Filing:
 def file_articles(
     batch: Sequence[Filing],
     *,
-    store: Store,
+    store: FilingStore,
     topics: Iterable[Topic],
     now: datetime,
     channels_for: Callable[[str], list[str]],
@@ -167,7 +178,7 @@ def file_articles(
 
 
 def _alerts(
-    tx: Transaction,
+    tx: FilingTransaction,
     story: str,
     article_id: int,
     matches: list[Match],
@@ -235,7 +246,7 @@ def split_article(
 def file_batch(
     batch: Sequence[Filing],
     *,
-    store: Store,
+    store: FilingStore,
     topics: Sequence[Topic],
     channels_for: Callable[[str], list[str]],
     clock: Callable[[], datetime],

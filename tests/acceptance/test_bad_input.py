@@ -12,20 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.pages import empty_page
 from tests.support.servers import FakeWeb, WebhookReceiver
-
-
-def rows(database_url: str, query: str) -> list[Any]:
-    engine = create_engine(database_url)
-    with engine.connect() as db:
-        found = list(db.execute(text(query)))
-    engine.dispose()
-    return found
+from tests.support.store import rows
 
 
 def test_broken_feed_dead_source_empty_page_and_refused_webhook(

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
-from tests.acceptance.test_bad_input import rows
 from tests.support import hostile
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.pages import Story, article_page, rss2
 from tests.support.servers import FakeWeb, WebhookReceiver
+from tests.support.store import rows
 
 LIMITS = """
 total_timeout = "2s"

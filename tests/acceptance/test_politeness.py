@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.acceptance.conftest import SECRET, run_monitor, write_config
-from tests.acceptance.test_bad_input import rows
 from tests.support.newsweb import OWN, NewsWeb
 from tests.support.servers import FakeWeb, WebhookReceiver
+from tests.support.store import rows
 
 CONTACT = "https://desk.example.org/about-our-monitor"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.store import open_store
 from monitor.store.engine import current_revision, make_engine
-from tests.integration.test_delivery import add_alert
+from tests.support.store import add_alert
 
 NOW = datetime(2024, 11, 5, 12, tzinfo=UTC)
 

@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from monitor.alerts import DeliveryPolicy, build_channels, deliver_pending, send_digest
-from monitor.dedupe import fingerprint
-from monitor.domain import Article, Evidence, Match
 from monitor.scheduler import next_digest
 from monitor.settings import EmailSettings, WebhookSettings
 from monitor.store import Store, open_store
 from tests.support.servers import WebhookReceiver, body_of, smtp_sink
+from tests.support.store import add_alert
 
 
 def mail_settings(port: int, **extra: Any) -> EmailSettings:
@@ -38,28 +37,6 @@ def store(database_url: str) -> Iterator[Store]:
     opened = open_store(database_url)
     yield opened
     opened.close()
-
-
-def add_alert(store: Store, now: datetime, channels: list[str], n: int = 1, topic: str = "t") -> str:
-    with store.transaction() as tx:
-        story = tx.new_story(f"Title {n}", now)
-        article = Article(
-            source="wire",
-            url=f"https://w.test/{n}",
-            canonical_url=f"https://w.test/{n}",
-            title=f"Title {n}",
-            text=f"Body {n}",
-            language="en",
-            published=now,
-            fetched_at=now,
-        )
-        article_id = tx.add_article(article, fingerprint(f"Body {n}"), story)
-        match_id = tx.add_match(article_id, Match(topic, 1.0, (Evidence("body", "Body.", 0, 4),)))
-        alert = tx.add_alert(
-            story_id=story, topic=topic, article_id=article_id, match_id=match_id, channels=channels, now=now
-        )
-    assert alert is not None
-    return alert
 
 
 async def test_sent_once_retried_with_backoff_then_failed_for_good(store: Store) -> None:

@@ -94,3 +94,29 @@ def test_listing_readers_raise_only_source_error(body: bytes, kind: SourceKind |
 @given(body=payloads)
 def test_extraction_never_raises(body: bytes) -> None:
     assert isinstance(extract_page(body, "http://news.example/a"), Extracted | Rejected)
+
+
+ARTICLE = (
+    "The harbour authority reopened the northern pier on Tuesday after a month of repairs. "
+    "Engineers replaced the worn fenders and rebuilt two of the mooring posts. "
+    "Ferry services to the islands will resume their summer timetable next week, the operator said."
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(noise=payloads)
+def test_an_article_among_broken_markup_is_still_found(noise: bytes) -> None:
+    # Fuzzed bytes around a real article body: never an exception, and the article is not lost
+    # (an extractor that rejected everything would pass the test above, not this one).
+    page = (
+        b"<html><head><title>Pier reopens</title></head><body><nav>"
+        + noise
+        + b"</nav><article><h1>Pier reopens</h1>"
+        + b"".join(f"<p>{sentence}.</p>".encode() for sentence in ARTICLE.split(". "))
+        + b"</article><footer>"
+        + noise
+        + b"</footer></body></html>"
+    )
+    found = extract_page(page, "http://news.example/pier")
+    assert isinstance(found, Extracted), found
+    assert "mooring posts" in found.text
