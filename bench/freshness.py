@@ -149,7 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"ETag": etag, "Content-Type": "application/rss+xml"}
             if self.server.link:
                 headers["Link"] = self.server.link
-            self._answer(304 if self.headers.get("If-None-Match") == etag else 200, body, headers)
+            if self.headers.get("If-None-Match") == etag:
+                self._answer(304, b"", headers)  # a 304 has no body (RFC 9110 §15.4.5)
+            else:
+                self._answer(200, body, headers)
         else:
             self._answer(404)
 

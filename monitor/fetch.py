@@ -273,6 +273,7 @@ class Fetcher:
     async def _read(self, url: str, response: httpx.Response, limit: int) -> Fetched | NotModified:
         self.gate.answered(url)
         if response.status_code == 304:
+            await response.aread()  # the (empty) body read to its end: the connection goes back to the pool
             return NotModified(url=url)
         if response.status_code >= 400:
             self._refused(url, response)

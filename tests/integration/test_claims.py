@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from monitor.store import open_store
 from monitor.store.engine import current_revision, make_engine
@@ -44,9 +45,10 @@ def test_a_page_is_claimed_once_and_a_stale_claim_taken_over(database_url: str) 
         store.close()
 
 
-def _claim_all(url: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _claim_all(url: str, results: multiprocessing.Queue, start: Any) -> None:  # type: ignore[type-arg]
     store = open_store(url)
     taken: list[int] = []
+    start.wait(timeout=60)  # all processes claim from the same moment, whatever their start-up took
     while claimed := store.outbox.claim(NOW, ["hook"], limit=1, hold=600):
         taken.extend(d.id for d in claimed)
     results.put(taken)
@@ -58,10 +60,10 @@ def test_deliveries_are_claimed_once_by_processes_side_by_side(database_url: str
     for n in range(120):
         add_alert(store, NOW - timedelta(seconds=n), ["hook"], n=n)
     store.close()
-    results: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()  # type: ignore[type-arg]
-    workers = [
-        multiprocessing.get_context("spawn").Process(target=_claim_all, args=(database_url, results)) for _ in range(3)
-    ]
+    spawn = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue = spawn.Queue()  # type: ignore[type-arg]
+    start = spawn.Barrier(3)
+    workers = [spawn.Process(target=_claim_all, args=(database_url, results, start)) for _ in range(3)]
     for worker in workers:
         worker.start()
     taken = [results.get(timeout=120) for _ in workers]
