@@ -311,7 +311,7 @@ def cycle(sources: int, sites: int) -> None:
     print(
         f"{sources} sources on {sites} sites, all answering 304: one cycle took {wall:.1f} s; main process CPU "
         f"{cpu:.2f} s ({cpu / sources * 1000:.2f} ms a poll, start-up included); peak RSS "
-        f"{second['peak_rss_mb']['main']:.0f} MB"
+        f"{second['peak_rss_mb']['main']:.0f} MB; {second['connections_opened']} connections opened"
     )
 
 
