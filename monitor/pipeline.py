@@ -339,6 +339,6 @@ async def _fetch_article(
 
 async def _listing(answer: Fetched, source: SourceSettings, stages: Stages, reach: Reach) -> Listing:
     with stages.timings.measure("parse"):
-        kind = SourceKind(source.kind) if source.kind else None
+        kind = source.kind
         listing = read_listing(answer, kind, max_links=stages.fetcher.options.max_links)
     return await with_children(listing, stages.fetcher, reach, stages.timings, children=stages.child_sitemaps)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from monitor.domain import SourceKind
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -137,7 +139,7 @@ class ServiceSettings(_Durations):
 class SourceSettings(_Durations):
     name: str = Field(min_length=1)
     url: str
-    kind: Literal["feed", "sitemap", "page"] | None = None
+    kind: SourceKind | None = None  # one of the readers of monitor.sources.listing.READERS
     interval: float | None = None  # a fixed interval: no adaptive polling for this source
     min_interval: float | None = None
     max_interval: float | None = None
