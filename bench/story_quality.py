@@ -20,13 +20,11 @@ import json
 import sqlite3
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.harness import CORPUS, FakeWeb, Outlet, real_pages, run_once
-from monitor.domain import Article
 from monitor.store import open_store
-from monitor.stories import Filing, file_articles
+from tests.support.stories import file_in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("crosslang_events.jsonl", "crosslang_heldout.jsonl")
@@ -62,32 +60,6 @@ def real_page_merges(outlets: int) -> None:
     )
 
 
-def file_in_order(reports: list[dict[str, str]], database: str) -> dict[str, str]:
-    store = open_store(database)
-    stories = {}
-    try:
-        for n, report in enumerate(sorted(reports, key=lambda r: r["published"])):
-            published = datetime.fromisoformat(report["published"].replace("Z", "+00:00"))
-            article = Article(
-                source=f"outlet-{report['lang']}",
-                url=f"https://news.test/{n}",
-                canonical_url=f"https://news.test/{n}",
-                title=report["title"],
-                text=report["text"],
-                language=report["lang"],
-                published=published,
-                fetched_at=published + timedelta(hours=1),
-            )
-            [filed] = file_articles(
-                [Filing(article, [])], store=store, topics=[], now=article.fetched_at, channels_for=lambda topic: []
-            )
-            assert filed is not None
-            stories[report["id"]] = filed.story
-    finally:
-        store.close()
-    return stories
-
-
 def _confusable(a: dict[str, str], b: dict[str, str]) -> bool:
     """A hard negative and its event, or two hard negatives of one event."""
     of_a, of_b = a.get("hard_negative_of"), b.get("hard_negative_of")
@@ -99,7 +71,11 @@ def written_sets() -> None:
         reports = [json.loads(line) for line in (ROOT / "tests" / "fixtures" / name).read_text().splitlines() if line]
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            stories = file_in_order(reports, f"sqlite:///{tmp}/bench.db")
+            store = open_store(f"sqlite:///{tmp}/bench.db")
+            try:
+                stories = file_in_order(store, reports)
+            finally:
+                store.close()
             took = (time.perf_counter() - started) / len(reports) * 1000
         pairs = list(itertools.combinations(reports, 2))
         same = [(a, b) for a, b in pairs if a["event"] == b["event"]]

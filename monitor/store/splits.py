@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.domain import Article
+from monitor.store.rows import article_of
 from monitor.store.tables import AlertRow, ArticleRow, MatchRow, StoryKeyRow, StoryRow
 
 
@@ -61,17 +62,7 @@ class Splits:
             .where(AlertRow.article_id == article_id, AlertRow.story_id == old.id)
             .values(story_id=new.id)
         )
-        article = Article(
-            source=row.source,
-            url=row.url,
-            canonical_url=row.canonical_url,
-            title=row.title or "",
-            text=row.text or "",
-            language=row.language or "",
-            published=row.published,
-            fetched_at=row.fetched_at,
-            author=row.author,
-        )
+        article = article_of(row)
         return Detached(article_id=article_id, article=article, old_story=old.id, new_story=new.id)
 
     def reports(self, story_id: str) -> list[tuple[str, str, str, datetime | None]]:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.domain import Article
 from monitor.store import Store, open_store
-from monitor.stories import Filing, file_articles
+from tests.support.stories import file_in_order
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -30,33 +28,10 @@ def store(database_url: str) -> Iterator[Store]:
     opened.close()
 
 
-def _file_all(store: Store, reports: list[dict[str, str]]) -> dict[str, str]:
-    """Each report filed an hour after its publication: the story of each, by report id."""
-    stories = {}
-    for n, report in enumerate(sorted(reports, key=lambda r: r["published"])):
-        published = datetime.fromisoformat(report["published"].replace("Z", "+00:00"))
-        article = Article(
-            source=f"outlet-{report['lang']}",
-            url=f"https://news.test/{n}",
-            canonical_url=f"https://news.test/{n}",
-            title=report["title"],
-            text=report["text"],
-            language=report["lang"],
-            published=published,
-            fetched_at=published + timedelta(hours=1),
-        )
-        [filed] = file_articles(
-            [Filing(article, [])], store=store, topics=[], now=article.fetched_at, channels_for=lambda topic: []
-        )
-        assert filed is not None
-        stories[report["id"]] = filed.story
-    return stories
-
-
 @pytest.mark.parametrize("name", ["crosslang_events.jsonl", "crosslang_heldout.jsonl"])
 def test_translations_join_one_story_and_other_events_of_the_week_do_not(store: Store, name: str) -> None:
     reports = [json.loads(line) for line in (FIXTURES / name).read_text(encoding="utf-8").splitlines() if line]
-    stories = _file_all(store, reports)
+    stories = file_in_order(store, reports)
     same = [(a, b) for a, b in itertools.combinations(reports, 2) if a["event"] == b["event"]]
     different = [(a, b) for a, b in itertools.combinations(reports, 2) if a["event"] != b["event"]]
     linked = sum(stories[a["id"]] == stories[b["id"]] for a, b in same)
