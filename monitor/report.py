@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import time
 from typing import TYPE_CHECKING
 
 from monitor.timing import peak_rss_mb
@@ -11,7 +12,7 @@ if TYPE_CHECKING:
     from monitor.service import Service
 
 
-def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str, object]:
+def run_report(service: Service, *, wall: float, stored_before: int, cpu_before: float = 0.0) -> dict[str, object]:
     """What one `run --once` did and where its time went (for `--report` and bench/)."""
     timings = service.stages.timings
     stages = {name: round(seconds, 3) for name, seconds in sorted(timings.seconds.items())}
@@ -32,6 +33,7 @@ def run_report(service: Service, *, wall: float, stored_before: int) -> dict[str
         "peak_rss_mb": {"main": round(own, 1), "largest_worker": round(service.workers.peak_rss_mb, 1)},
         "cpu_seconds": {
             "main": round(usage.ru_utime + usage.ru_stime, 2),
+            "main_in_the_run": round(time.process_time() - cpu_before, 3),  # start-up left out
             "workers": round(service.workers.process_cpu_seconds, 2),
         },
     }

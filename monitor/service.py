@@ -337,11 +337,12 @@ async def run(settings: Settings, *, once: bool, report: Path | None = None) -> 
     async with build(settings) as service:
         gc.freeze()  # what start-up loaded (modules, settings, rules) lives as long as we do
         if once:
-            before, started = service.store.count("articles"), time.perf_counter()
+            before, started, cpu = service.store.count("articles"), time.perf_counter(), time.process_time()
             await service.run_once()
             wall = time.perf_counter() - started
             if report is not None:
-                report.write_text(json.dumps(run_report(service, wall=wall, stored_before=before), indent=2))
+                done = run_report(service, wall=wall, stored_before=before, cpu_before=cpu)
+                report.write_text(json.dumps(done, indent=2))
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
