@@ -341,11 +341,9 @@ async def run(settings: Settings, *, once: bool, report: Path | None = None) -> 
             await service.run_once()
             wall = time.perf_counter() - started
             if report is not None:
-                done = run_report(service, wall=wall, stored_before=before, cpu_before=cpu)
-                report.write_text(json.dumps(done, indent=2))
+                report.write_text(json.dumps(run_report(service, wall=wall, stored_before=before, cpu_before=cpu)))
             return
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
+        stop, loop = asyncio.Event(), asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await service.run_forever(stop)
