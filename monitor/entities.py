@@ -62,6 +62,7 @@ _NUMBER = re.compile(r"(?=\d)(?<![\w.,])(\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+|\d+(?
 _KOREAN_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?\s*[천백만억조](?:\s*\d+(?:[.,]\d+)?(?:\s*[천백만억조])*)*")
 _KOREAN_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[천백만억조]")
 _KOREAN_SMALL = {"천": 1000, "백": 100}
+_KOREAN_UNIT_CHARS = frozenset("천백만억조")
 _MULTIPLIER_WORD = re.compile(r"(?<=[^\W\d] )(" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")(?!\w)")
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY_MONTH = re.compile(rf"(?=\d)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})(?![^\W\d])")
@@ -82,7 +83,7 @@ _DAY_WORDS = {"today": 0, "сегодня": 0, "сьогодні": 0, "오늘": 
 _RELATIVE_DAY = re.compile(
     r"(?<!\w)(" + "|".join(sorted([*_WEEKDAYS, *_DAY_WORDS], key=len, reverse=True)) + r")(?:\w*)"
 )
-_NUMERIC_DATE = re.compile(r"\b(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))\b")
+_NUMERIC_DATE = re.compile(r"(?=\d)\b(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))\b")
 # The capital first: a pattern that opens with look-behinds tries them at every position.
 _NAME = re.compile(r"(?=[A-ZА-ЯЁІЇЄҐ])(?<![.!?]\s)(?<![\n\"«“])(?<!^)\b([A-ZА-ЯЁІЇЄҐ][\w'’-]+)")
 _WORD = re.compile(r"\b[^\W\d_][\w'’-]*")
@@ -175,6 +176,8 @@ def _korean_number(written: str) -> int:
 
 def _korean_numbers(text: str) -> tuple[set[int], str]:
     """The values of numbers written with Korean units, and the text without them."""
+    if not _KOREAN_UNIT_CHARS & set(text):
+        return set(), text
     values = {_korean_number(found.group(0)) for found in _KOREAN_NUMBER.finditer(text)}
     return values, _KOREAN_NUMBER.sub(" ", text)
 
@@ -200,7 +203,7 @@ def _relative_dates(lowered: str, published: datetime | None) -> set[str]:
         word = found.group(1)
         back = _DAY_WORDS[word] if word in _DAY_WORDS else (published.weekday() - _WEEKDAYS[word]) % 7
         days.add((published - timedelta(days=back)).date())
-    for found in _KOREAN_DAY.finditer(lowered):
+    for found in _KOREAN_DAY.finditer(lowered) if "일" in lowered else ():
         day, month = int(found.group(1)), published.month
         if 1 <= day <= 31:
             month = month if day <= published.day else (month - 2) % 12 + 1
@@ -226,8 +229,10 @@ def _date_keys(lowered: str) -> tuple[set[str], str]:
         keys.add(f"y:{iso_year or year}")
         return " "
 
+    korean = "월" in lowered  # the Korean patterns only where they can match: each scans the whole text
     for pattern, take in ((_DAY_MONTH, day_month), (_MONTH_DAY, month_day), (_KOREAN_DATE, month_day)):
-        lowered = pattern.sub(take, lowered)
+        if pattern is not _KOREAN_DATE or korean:
+            lowered = pattern.sub(take, lowered)
     lowered = _NUMERIC_DATE.sub(numeric, lowered)
     for day, month in pairs:
         number = _MONTHS.get(month) or (int(month) if month.isdigit() else 0)
@@ -239,7 +244,8 @@ def _date_keys(lowered: str) -> tuple[set[str], str]:
 def _fact_keys(text: str, published: datetime | None) -> set[str]:
     keys, lowered = _date_keys(text.lower())
     keys |= _relative_dates(lowered, published)
-    lowered = _KOREAN_DAY.sub(" ", lowered)
+    if "일" in lowered:
+        lowered = _KOREAN_DAY.sub(" ", lowered)
     values, rest = _korean_numbers(lowered)
     values |= _word_numbers(rest)
     for found in _NUMBER.finditer(rest):
