@@ -18,6 +18,7 @@ import argparse
 import random
 import statistics
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from monitor.stories import Filing, file_articles
 
 NOW = datetime(2024, 11, 5, tzinfo=UTC)
 WORDS = [f"w{n}" for n in range(20000)]
+RUN = uuid.uuid4().hex[:8]  # a run of its own: --keep times new articles on an old database
 
 
 ENTITIES = sorted(ALIASES)
@@ -129,8 +131,8 @@ def timed_round(store, rng: random.Random, size: int, count: int = 200) -> list[
             originals.append(body)
         article = Article(
             source="new",
-            url=f"https://new.test/{size}/{n}",
-            canonical_url=f"https://new.test/{size}/{n}",
+            url=f"https://new.test/{RUN}/{size}/{n}",
+            canonical_url=f"https://new.test/{RUN}/{size}/{n}",
             title="t",
             text=body,
             language="en",
@@ -147,19 +149,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--database", default="sqlite:///bench/out/scale.db")
+    parser.add_argument("--keep", action="store_true", help="time again on the database a run left (no loading)")
     args = parser.parse_args()
-    if args.database.startswith("sqlite:///"):
+    if args.database.startswith("sqlite:///") and not args.keep:
         path = Path(args.database.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
     store = open_store(args.database)
     numbers, words = np.random.default_rng(1), random.Random(2)
-    loaded = 0
+    loaded = store.count("articles") if args.keep else 0
     first = None
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
-        load(store, loaded, size, numbers)
-        loaded = size
+        if size > loaded:
+            load(store, loaded, size, numbers)
+            loaded = size
         times = timed_round(store, words, size)
         median = statistics.median(times)
         first = first or median

@@ -54,8 +54,11 @@ class _Hot:
         .values(copies=_stories.c.copies + 1, last_seen=bindparam("now"))
     )
     # Window-bounded on the key's index: the stories of the last few days that have one of the keys.
-    keyed = select(_keys.c.story_id, _keys.c.key).where(
-        _keys.c.key.in_(bindparam("keys", expanding=True)), _keys.c.seen >= bindparam("since")
+    keyed = (  # the stories that had a key most recently, within the window: an index range each
+        select(_keys.c.story_id)
+        .where(_keys.c.key == bindparam("key"), _keys.c.seen >= bindparam("since"))
+        .order_by(_keys.c.seen.desc())
+        .limit(bindparam("per_key"))
     )
     story_keys = select(_keys.c.story_id, _keys.c.key).where(_keys.c.story_id.in_(bindparam("stories", expanding=True)))
     add_keys = insert(_keys)
@@ -108,15 +111,16 @@ class Transaction:
     def join_story(self, story_id: str, now: datetime) -> None:
         self._db.execute(_Hot.join_story, {"story": story_id, "now": now})
 
-    def keyed_stories(self, keys: Iterable[str], since: datetime, *, limit: int = 30) -> dict[str, set[str]]:
+    def keyed_stories(
+        self, keys: Iterable[str], since: datetime, *, limit: int = 10, per_key: int = 10
+    ) -> dict[str, set[str]]:
         """Every key of the stories (at most `limit`, those sharing most of `keys`) that had one of
-        `keys` since `since`."""
-        wanted = list(keys)
-        if not wanted:
-            return {}
+        `keys` since `since`; of each key, the `per_key` stories that had it last. A common key (a
+        day, a big name) may have hundreds in the window: the cost stays that of the rare ones."""
         shared: dict[str, int] = {}
-        for story, _ in self._db.execute(_Hot.keyed, {"keys": wanted, "since": since}):
-            shared[story] = shared.get(story, 0) + 1
+        for key in set(keys):
+            for story in self._db.execute(_Hot.keyed, {"key": key, "since": since, "per_key": per_key}).scalars():
+                shared[story] = shared.get(story, 0) + 1
         chosen = sorted(shared, key=lambda story: -shared[story])[:limit]
         found: dict[str, set[str]] = {}
         if chosen:

@@ -51,7 +51,9 @@ class MemoryStore:
             if wanted & set(a.mark.bands)
         ]
 
-    def keyed_stories(self, keys: Iterable[str], since: datetime, *, limit: int = 30) -> dict[str, set[str]]:
+    def keyed_stories(
+        self, keys: Iterable[str], since: datetime, *, limit: int = 10, per_key: int = 10
+    ) -> dict[str, set[str]]:
         wanted = set(keys)
         return {
             story: set(seen)
