@@ -27,6 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "volodin": ("volodin", "володин", "володін", "볼로딘"),
     "matviyenko": ("matviyenko", "matvienko", "матвиенко", "матвієнко", "마트비옌코"),
     "peskov": ("peskov", "песков", "пєсков", "페스코프"),
+    "ushakov": ("ushakov", "ушаков", "우샤코프"),
     "zakharova": ("zakharova", "захаров", "자하로바"),
     "nabiullina": ("nabiullina", "набиуллин", "набіуллін", "나비울리나"),
     "pyshnyi": ("pyshnyi", "pyshnyy", "пышн", "пишн", "피시니", "피쉬니"),
@@ -115,6 +116,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "russia": ("russia", "russian", "росси", "российск", "росі", "російськ", "러시아"),
     "ukraine": ("ukraine", "ukrainian", "украин", "україн", "우크라이나", "우크라"),
     "north-korea": (
+        "democratic people's republic of korea",
+        "корейская народно-демократическая республика",
+        "корейська народно-демократична республіка",
+        "조선민주주의인민공화국",
         "north korea",
         "north korean",
         "dprk",

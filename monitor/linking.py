@@ -16,27 +16,34 @@ from datetime import date, timedelta
 
 from monitor.aliases import COMMON
 
+HISTORY_BEFORE = 2010
+
 
 def base_weight(key: str) -> float:
     """How rare a key is anywhere: a day of the month or a round number is in much of the news."""
     kind, _, value = key.partition(":")
     if kind == "n":
-        digits = value.rstrip("0")
-        if int(value) < 100:
-            return 0.4
-        return 0.5 if len(digits) == 1 else 1.0 if len(digits) == 2 else 1.5
-    if kind == "d":
-        return 0.7
+        return _number_weight(int(value))
     if kind == "e":
         return 0.2 if value in COMMON else 1.0
-    if kind == "p":
-        return 0.5
-    return 0.0  # y:, t: and l: are never evidence
+    if kind == "y":  # a year of history (the 1961 treaty) tells more than this decade's, which is everywhere
+        return 0.7 if int(value) < HISTORY_BEFORE else 0.0
+    return _KIND_WEIGHTS.get(kind, 0.0)  # t: and l: are never evidence
+
+
+_KIND_WEIGHTS = {"d": 0.7, "p": 0.5}
+
+
+def _number_weight(value: int) -> float:
+    significant = str(value).rstrip("0")
+    if value < 100:
+        return 0.4
+    return 0.5 if len(significant) == 1 else 1.0 if len(significant) == 2 else 1.5
 
 
 def is_lookup_key(key: str) -> bool:
     """Keys worth an index lookup for candidate stories: facts and the less common names."""
-    return key[0] in "ndp" or (key[0] == "e" and key[2:] not in COMMON)
+    return key[0] in "ndp" or (key[0] in "ey" and base_weight(key) >= FACTS_NEEDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ class Link:
     keys: tuple[str, ...]
 
 
+FACTS = "ndy"  # the kinds of key that are facts: numbers, days, years of history
 FACTS_NEEDED = 0.7  # weight of the shared numbers and dates: a day of the month at least
 NAMES_NEEDED = 1.0  # ... of the shared names: one that is not in most of the domain's news
 FACTS_ALONE = 4.0  # shared facts that need no more than one common name beside them
@@ -107,14 +115,14 @@ def _apart(mine: frozenset[str], theirs: set[str]) -> bool:
 
 
 def _agree(shared: list[str], mine: frozenset[str], theirs: set[str]) -> bool:
-    facts, names = _weigh(shared, "nd"), _weigh(shared, "ep")
+    facts, names = _weigh(shared, FACTS), _weigh(shared, "ep")
     # Names are needed, unless many precise figures agree (a report that names little but counts much).
     if facts < FACTS_NEEDED or names < (NAMES_NEEDED if facts < FACTS_ALONE else 0.2):
         return False
-    if max(base_weight(k) for k in shared if k[0] in "nd") < FACTS_NEEDED:
+    if max(base_weight(k) for k in shared if k[0] in FACTS) < FACTS_NEEDED:
         return False  # only small or round numbers in common: no day, no precise figure
     # Each report's own facts (and names) mostly in the other: not two events told with the same actors.
-    if facts < FACTS_COVERED * min(_weigh(mine, "nd"), _weigh(theirs, "nd")):
+    if facts < FACTS_COVERED * min(_weigh(mine, FACTS), _weigh(theirs, FACTS)):
         return False
     return facts >= FACTS_ALONE or names >= NAMES_COVERED * min(_weigh(mine, "ep"), _weigh(theirs, "ep"))
 
