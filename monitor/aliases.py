@@ -92,6 +92,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "облікової ставки",
         "기준금리",
     ),
+    # what the domain's news is about: common, they add little, but a report with few names has them
+    "treaty": ("treaty", "pact", "договор", "договір", "조약"),
+    "ratification": ("ratification", "ratify", "ratified", "ratifies", "ратифик", "ратифік", "비준"),
     # places
     "kursk": ("kursk", "курск", "курськ", "쿠르스크"),
     "sudzha": ("sudzha", "суджа", "судж", "수자"),
@@ -171,5 +174,7 @@ COMMON = frozenset(
         "washington",
         "putin",
         "kim-jong-un",
+        "treaty",
+        "ratification",
     }
 )

@@ -93,3 +93,17 @@ def test_a_story_with_a_report_in_my_language_is_never_joined_on_keys() -> None:
     assert best_link(mine, "ru", {"story": set(keys("en")) | {"l:ru"}}) is None
     joined = best_link(mine, "ru", {"story": set(keys("en")) | {"l:en"}})
     assert joined is not None and "n:11000" in joined.keys
+
+
+def test_a_year_of_history_is_a_fact_the_reports_share() -> None:
+    english = (
+        "Putin and Kim Jong Un signed the pact in Pyongyang. Aide Yuri Ushakov said it replaces the 1961 "
+        "treaty and the 2000 one; some 10,000 guests lined the streets."
+    )
+    russian = (
+        "Путин и Ким Чен Ын подписали договор в Пхеньяне. Помощник Юрий Ушаков сказал, что он заменяет "
+        "договор 1961 года и соглашение 2000 года; улицы заполнили около 10 тысяч человек."
+    )
+    assert {"y:1961", "e:ushakov", "e:treaty"} <= entity_keys("", english) & entity_keys("", russian)
+    assert is_same_event(entity_keys("", english), entity_keys("", russian))
+    assert "e:north-korea" in entity_keys("", "The Democratic People's Republic of Korea said so.")
