@@ -3,6 +3,8 @@ between settings and rules. Shared by the service and the commands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from monitor import USER_AGENT
 from monitor.errors import ConfigError
 from monitor.fetch import FetchOptions
@@ -50,3 +52,8 @@ def user_agent(settings: Settings) -> str:
 def fetch_options(settings: Settings) -> FetchOptions:
     # The [fetch] settings and FetchOptions have the same fields.
     return FetchOptions(**settings.fetch.model_dump(exclude={"user_agent", "contact"}), user_agent=user_agent(settings))
+
+
+def channels_for(settings: Settings) -> Callable[[str], list[str]]:
+    """The enabled channels that take a topic's alerts, by name."""
+    return lambda topic: [c.name for c in settings.channels if c.enabled and c.wants(topic)]

@@ -13,6 +13,7 @@ story has a report in (added on filing).
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -206,8 +207,10 @@ def _relative_dates(lowered: str, published: datetime | None) -> set[str]:
     for found in _KOREAN_DAY.finditer(lowered) if "일" in lowered else ():
         day, month = int(found.group(1)), published.month
         if 1 <= day <= 31:
-            month = month if day <= published.day else (month - 2) % 12 + 1
-            days.add(date(2000, month, min(day, 29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)))
+            earlier = day > published.day  # a day after today's is last month's
+            year = published.year - (earlier and month == 1)
+            month = (month - 2) % 12 + 1 if earlier else month
+            days.add(day_in(year, month, day))
     return {f"d:{day.month}-{day.day}" for day in days}
 
 
@@ -297,3 +300,8 @@ def entity_keys(title: str, text: str, published: datetime | None = None) -> fro
     when = [f"t:{published.date().isoformat()}"] if published else []
     names = sorted(_name_keys(title, text))
     return frozenset(when + facts[: MAX_KEYS // 2] + names[: MAX_KEYS - min(len(facts), MAX_KEYS // 2)])
+
+
+def day_in(year: int, month: int, day: int) -> date:
+    """The day of that month, or its last day when the month is shorter (the 31st of April is the 30th)."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))

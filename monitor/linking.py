@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from monitor.aliases import COMMON
+from monitor.entities import day_in
 
 HISTORY_BEFORE = 2010
 
@@ -87,17 +88,10 @@ def _later_news(mine: Iterable[str], theirs: Iterable[str]) -> bool:
             if key[0] == "d":
                 month, day = map(int, key[2:].split("-"))
                 years = (latest.year - 1, latest.year, latest.year + 1)
-                when = min((_day(y, month, day) for y in years), key=lambda d: abs((d - latest).days))
+                when = min((day_in(y, month, day) for y in years), key=lambda d: abs((d - latest).days))
                 if latest + timedelta(days=1) < when <= latest + timedelta(days=PUBLISHED_WITHIN + 1):
                     return True
     return False
-
-
-def _day(year: int, month: int, day: int) -> date:
-    return date(year, month, min(day, 28)) if month == 2 else date(year, month, min(day, 30 + (month in _LONG)))
-
-
-_LONG = frozenset({1, 3, 5, 7, 8, 10, 12})
 
 
 def _weigh(keys: Iterable[str], kinds: str) -> float:

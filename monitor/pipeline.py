@@ -242,6 +242,8 @@ def _finish_poll(
 
 def record_polls(store: Store, records: Sequence[PollRecord]) -> None:
     """Poll records and, in the same transaction, an operator alert for each health change."""
+    if not records:
+        return
     with store.transaction() as tx:
         tx.record_polls(records)
         for record in records:

@@ -25,7 +25,7 @@ import httpx
 
 from monitor._workers import Workers
 from monitor.alerts import DeliveryPolicy, Metrics, Renderer, build_channels, deliver_pending, send_digest
-from monitor.configured import check_channel_topics, delivery_gaps, fetch_options, load_topics
+from monitor.configured import channels_for, check_channel_topics, delivery_gaps, fetch_options, load_topics
 from monitor.domain import Fetched, Rejected
 from monitor.errors import FetchError
 from monitor.extract import extract_page
@@ -265,7 +265,7 @@ async def build(settings: Settings, clock: Callable[[], datetime] = utcnow) -> A
                     file_batch,
                     store=store,
                     topics=matcher.topics,
-                    channels_for=lambda topic: [name for name, c in channels.items() if c.wants(topic)],
+                    channels_for=channels_for(settings),
                     clock=clock,
                     timings=timings,
                 )

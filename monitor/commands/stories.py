@@ -52,7 +52,7 @@ def stories_split(ctx: click.Context, article_id: int) -> None:
     is alerted for the topics it matches (the alerts go out at the next `monitor run`)."""
     from datetime import UTC, datetime
 
-    from monitor.configured import load_topics
+    from monitor.configured import channels_for, load_topics
     from monitor.store import SplitError, open_store
     from monitor.stories import split_article
     from monitor.topics import TopicMatcher
@@ -66,7 +66,7 @@ def stories_split(ctx: click.Context, article_id: int) -> None:
             store=store,
             match=matcher.matches,
             now=datetime.now(UTC),
-            channels_for=lambda topic: [c.name for c in settings.channels if c.enabled and c.wants(topic)],
+            channels_for=channels_for(settings),
         )
     except SplitError as exc:
         click.echo(f"cannot split: {exc}", err=True)

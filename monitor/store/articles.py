@@ -239,8 +239,7 @@ class Transaction:
 
     def record_polls(self, records: Sequence[PollRecord]) -> None:
         """What a round of polls left (their health changes are written by `add_operator_alert`)."""
-        if records:
-            write_polls(self._db, records)
+        write_polls(self._db, records)
 
     def add_operator_alert(self, change: SourceHealthChange, *, channels: Sequence[str], now: datetime) -> str:
         alert_id = uuid4().hex
